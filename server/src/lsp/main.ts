@@ -1,0 +1,2 @@
+// Language server entry (stdio or IPC). Replaced by the LSP module's owner.
+import './server';

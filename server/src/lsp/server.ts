@@ -1,0 +1,2 @@
+// Placeholder: the language server wiring lands here.
+export {};
