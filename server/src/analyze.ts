@@ -40,3 +40,58 @@ export function analyze(references: readonly RawReference[], policy: Policy, tex
 export function actionable(findings: readonly Finding[]): Finding[] {
   return findings.filter((f) => f.thirdParty && !f.ignored && !f.error);
 }
+
+// ---------------------------------------------------------------------------
+// Codes and messages shared by diagnostics (LSP), `scan` output and SARIF.
+
+export const CODES = {
+  thirdParty: 'third-party-image',
+  firstParty: 'first-party-image',
+  invalid: 'invalid-image-reference',
+  yamlParse: 'yaml-parse-error',
+  extract: 'extract-error',
+  fileSkipped: 'file-skipped',
+} as const;
+export type DiagnosticCode = (typeof CODES)[keyof typeof CODES];
+
+const REGISTRY_NAMES: Record<string, string> = {
+  'docker.io': 'Docker Hub',
+  'quay.io': 'Quay.io',
+  'ghcr.io': 'GitHub Container Registry',
+  'mcr.microsoft.com': 'Microsoft Container Registry',
+  'public.ecr.aws': 'Amazon ECR Public',
+  'registry.k8s.io': 'Kubernetes registry',
+  'k8s.gcr.io': 'legacy Kubernetes registry',
+  'registry.gitlab.com': 'GitLab Container Registry',
+  'nvcr.io': 'NVIDIA NGC',
+  'cgr.dev': 'Chainguard',
+  'docker.elastic.co': 'Elastic',
+};
+
+/** `docker.io (Docker Hub)`, or just the host when it has no well-known name. */
+export function registryLabel(registry: string): string {
+  const name = REGISTRY_NAMES[registry.toLowerCase()];
+  return name ? `${registry} (${name})` : registry;
+}
+
+/** The code of an extraction error: YAML syntax errors get their own. */
+export function errorCode(error: { message: string; code?: string }, fileKind?: string): DiagnosticCode {
+  if (error.code === CODES.yamlParse || error.code === CODES.extract) return error.code;
+  if (fileKind === 'yaml' && /yaml|parse|syntax|indent|mapping|sequence|scalar|document/i.test(error.message)) return CODES.yamlParse;
+  return CODES.extract;
+}
+
+/** The code of a finding (undefined for first-party findings, which are not problems). */
+export function findingCode(f: Finding): DiagnosticCode | undefined {
+  if (f.error || !f.ref) return CODES.invalid;
+  return f.thirdParty ? CODES.thirdParty : undefined;
+}
+
+/** A one-line message naming the normalised image and its registry. */
+export function findingMessage(f: Finding): string {
+  if (f.error || !f.normalized) return `Invalid image reference "${f.resolved}": ${f.error ?? 'cannot be parsed'}`;
+  const reg = registryLabel(f.registry ?? '');
+  if (!f.thirdParty) return `First-party image ${f.normalized} (${reg})`;
+  const built = f.pulled ? '' : ' (built here, not pulled)';
+  return `Third-party image ${f.normalized} from ${reg}${built}: not in Artifact Registry`;
+}

@@ -1,7 +1,362 @@
-import { CliIO } from './io';
+/**
+ * `ar-migrate scan [PATH...] [--all] [--json | --sarif]`: lists the container
+ * image references in Dockerfiles and YAML under PATH (default `.`).
+ * Exit 0 when no third-party reference is found, 1 when some are, 2 on usage error.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { CODES, errorCode, findingMessage, registryLabel } from '../analyze';
+import type { Finding } from '../model';
+import { Policy } from '../references/policy';
+import { CONFIG_FILE_NAME, findConfig, ProjectConfig, readConfigFile } from '../workspace/config';
+import { scanPaths, ScanResult } from '../workspace/scan';
+import { DEFAULT_MAX_FILE_SIZE, DEFAULT_SKIP_DIRS } from '../workspace/walk';
+import { CliIO, UsageError } from './io';
+import { VERSION } from './main';
 
-// Placeholder until the scan command lands; replaced by its owner.
-export async function run(_argv: string[], io: CliIO): Promise<number> {
-  io.stderr.write('ar-migrate scan: not implemented yet\n');
-  return 2;
+const HELP = `Usage: ar-migrate scan [PATH...] [options]
+
+Finds container image references in Dockerfiles, Containerfiles and YAML
+(Kubernetes, Compose, Cloud Build, GitHub Actions, GitLab CI, Kustomize, Helm
+values, ...) under each PATH (default: the current directory).
+
+Output (default: a table of third-party references):
+  --all                     also list first-party references (Artifact Registry, gcr.io, --first-party)
+  --json                    one JSON object {"findings": [...], "errors": [...]}
+  --sarif                   SARIF 2.1.0 (for code scanning)
+
+Policy:
+  --first-party REGISTRY    a registry you own, counted as first-party (repeatable; globs:
+                            "*.corp.example", "ghcr.io/my-org/**")
+  --ignore IMAGE            an image to leave out (repeatable; globs over the normalised name)
+  --config FILE             settings file (default: ${CONFIG_FILE_NAME} in the first PATH directory or cwd)
+
+Walking:
+  --exclude GLOB            skip paths matching GLOB, relative to PATH (repeatable)
+  --no-default-excludes     also walk ${DEFAULT_SKIP_DIRS.slice(0, 6).join(', ')}, ...
+  --max-file-size BYTES     skip larger files (default ${DEFAULT_MAX_FILE_SIZE})
+
+  --exit-zero               exit 0 even when third-party references are found
+  -h, --help                this help
+
+Exit status: 0 no third-party reference, 1 some found, 2 usage error.
+`;
+
+export interface JsonFinding {
+  file: string;
+  line: number;
+  column: number;
+  endLine: number;
+  endColumn: number;
+  text: string;
+  resolved: string;
+  normalized: string;
+  registry: string;
+  thirdParty: boolean;
+  pulled: boolean;
+  kind: string;
+}
+export interface JsonError {
+  file: string;
+  /** 1-based; 0 when the problem is about the whole file. */
+  line: number;
+  message: string;
+}
+
+interface Row {
+  file: string;
+  finding: Finding;
+}
+
+function list(v: unknown): string[] {
+  return Array.isArray(v) ? (v as string[]) : v === undefined ? [] : [String(v)];
+}
+
+function parse(argv: string[]) {
+  try {
+    return parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        all: { type: 'boolean' },
+        json: { type: 'boolean' },
+        sarif: { type: 'boolean' },
+        'first-party': { type: 'string', multiple: true },
+        ignore: { type: 'string', multiple: true },
+        config: { type: 'string' },
+        exclude: { type: 'string', multiple: true },
+        'no-default-excludes': { type: 'boolean' },
+        'max-file-size': { type: 'string' },
+        'exit-zero': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message.replace(/\. To specify a positional.*$/s, '')}\nRun "ar-migrate scan --help" for the options.`);
+  }
+}
+
+/** The path as shown: relative to cwd with `/` separators (absolute when outside cwd on another drive). */
+export function displayPath(cwd: string, p: string): string {
+  const rel = path.relative(cwd, p);
+  return (rel === '' ? path.basename(p) : rel).split(path.sep).join('/');
+}
+
+function loadConfig(explicit: string | undefined, roots: string[], cwd: string): ProjectConfig {
+  if (explicit) {
+    const file = path.resolve(cwd, explicit);
+    if (!fs.existsSync(file)) throw new UsageError(`config file ${explicit} not found`);
+    try {
+      return readConfigFile(file);
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+  }
+  const dirs = [...roots.filter((r) => fs.existsSync(r) && fs.statSync(r).isDirectory()).slice(0, 1), cwd];
+  for (const d of dirs) {
+    try {
+      const found = findConfig(d);
+      if (found) return found.config;
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+  }
+  return {};
+}
+
+export async function run(argv: string[], io: CliIO): Promise<number> {
+  const { values, positionals } = parse(argv);
+  if (values.help) {
+    io.stdout.write(HELP);
+    return 0;
+  }
+  if (values.json && values.sarif) throw new UsageError('--json and --sarif cannot be used together');
+  let maxFileSize: number | undefined;
+  if (values['max-file-size'] !== undefined) {
+    maxFileSize = Number(values['max-file-size']);
+    if (!Number.isInteger(maxFileSize) || maxFileSize <= 0) throw new UsageError(`--max-file-size must be a positive number of bytes, got "${values['max-file-size']}"`);
+  }
+  const inputs = positionals.length ? positionals : ['.'];
+  const roots = inputs.map((p) => path.resolve(io.cwd, p));
+  const missing = inputs.filter((_, i) => !fs.existsSync(roots[i]));
+  if (missing.length) throw new UsageError(`no such file or directory: ${missing.join(', ')}`);
+
+  const config = loadConfig(values.config, roots, io.cwd);
+  const policy = new Policy({
+    firstPartyRegistries: [...(config.firstPartyRegistries ?? []), ...list(values['first-party'])],
+    ignoredImages: [...(config.ignoredImages ?? []), ...list(values.ignore)],
+  });
+
+  const showProgress = io.isTTY && !values.json && !values.sarif;
+  let lastDraw = 0;
+  const result = await scanPaths(roots, {
+    policy,
+    signal: io.signal,
+    exclude: [...(config.exclude ?? []), ...list(values.exclude)],
+    skipDirs: values['no-default-excludes'] ? [] : undefined,
+    maxFileSize,
+    onProgress: showProgress
+      ? (done, total) => {
+          const now = Date.now();
+          if (now - lastDraw < 100 && done < total) return;
+          lastDraw = now;
+          io.stderr.write(`\rscanning ${done}/${total} files…`);
+        }
+      : undefined,
+  });
+  if (showProgress && lastDraw) io.stderr.write('\r\x1b[K');
+
+  const rows: Row[] = [];
+  const invalid: Row[] = [];
+  let ignored = 0;
+  let firstParty = 0;
+  for (const file of result.files) {
+    const rel = displayPath(io.cwd, file.path);
+    for (const f of file.findings) {
+      if (f.error || !f.ref) {
+        if (!f.ignored) invalid.push({ file: rel, finding: f });
+      } else if (f.ignored) ignored++;
+      else if (f.thirdParty || values.all) rows.push({ file: rel, finding: f });
+      if (!f.error && f.ref && !f.thirdParty && !f.ignored) firstParty++;
+    }
+  }
+  const errors: JsonError[] = [
+    ...result.errors.map((e) => ({ file: displayPath(io.cwd, e.path), line: e.line === undefined ? 0 : e.line + 1, message: e.message })),
+    ...invalid.map((r) => ({ file: r.file, line: r.finding.range.start.line + 1, message: findingMessage(r.finding) })),
+  ];
+  // Build outputs (compose `image:` next to `build:`) are listed but are nothing to mirror.
+  const thirdParty = rows.filter((r) => r.finding.thirdParty && r.finding.pulled);
+  const built = rows.filter((r) => r.finding.thirdParty && !r.finding.pulled).length;
+  const exit = thirdParty.length > 0 && !values['exit-zero'] ? 1 : 0;
+
+  if (values.json) {
+    io.stdout.write(JSON.stringify({ findings: rows.map(toJson), errors }, null, 2) + '\n');
+  } else if (values.sarif) {
+    io.stdout.write(JSON.stringify(toSarif(rows, invalid, result, io.cwd), null, 2) + '\n');
+  } else {
+    writeTable(io, rows, Boolean(values.all));
+    for (const e of errors) io.stderr.write(`${e.file}${e.line ? `:${e.line}` : ''}: ${e.message}\n`);
+    writeSummary(io, { rows, thirdParty, built, firstParty, ignored, errors: errors.length, result, all: Boolean(values.all), config });
+  }
+  return exit;
+}
+
+function toJson(r: Row): JsonFinding {
+  const f = r.finding;
+  return {
+    file: r.file,
+    line: f.range.start.line + 1,
+    column: f.range.start.character + 1,
+    endLine: f.range.end.line + 1,
+    endColumn: f.range.end.character + 1,
+    text: f.text,
+    resolved: f.resolved,
+    normalized: f.normalized ?? '',
+    registry: f.registry ?? '',
+    thirdParty: f.thirdParty,
+    pulled: f.pulled,
+    kind: f.kind,
+  };
+}
+
+function writeTable(io: CliIO, rows: Row[], all: boolean): void {
+  if (rows.length === 0) return;
+  const header = ['LOCATION', 'IMAGE', 'REGISTRY', 'KIND', ...(all ? ['PARTY'] : [])];
+  const body = rows.map((r) => {
+    const f = r.finding;
+    const image = f.text === f.resolved || f.composite ? f.resolved : `${f.resolved} (${f.text})`;
+    const kind = f.pulled ? f.kind : `${f.kind} (built)`;
+    return [`${r.file}:${f.range.start.line + 1}:${f.range.start.character + 1}`, image, f.registry ?? '', kind, ...(all ? [f.thirdParty ? 'third' : 'first'] : [])];
+  });
+  const widths = header.map((h, i) => Math.min(Math.max(h.length, ...body.map((b) => b[i].length)), i === 1 ? 60 : 50));
+  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd() + '\n';
+  io.stdout.write(line(header));
+  for (const b of body) io.stdout.write(line(b));
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+function writeSummary(
+  io: CliIO,
+  s: { rows: Row[]; thirdParty: Row[]; built: number; firstParty: number; ignored: number; errors: number; result: ScanResult; all: boolean; config: ProjectConfig },
+): void {
+  const files = new Set(s.thirdParty.map((r) => r.file)).size;
+  const images = new Set(s.thirdParty.map((r) => r.finding.ref!.name)).size;
+  const registries = [...new Set(s.thirdParty.map((r) => r.finding.registry!))];
+  const out: string[] = [''];
+  if (s.result.filesRead === 0) {
+    out.push('No Dockerfile, Containerfile or YAML file found. Give the directory of your manifests: ar-migrate scan PATH');
+    io.stdout.write(out.join('\n') + '\n');
+    return;
+  }
+  if (s.thirdParty.length === 0) {
+    out.push(`No third-party image references in ${plural(s.result.files.length, 'file')} scanned${s.firstParty ? ` (${plural(s.firstParty, 'first-party reference')}${s.all ? '' : ', see --all'})` : ''}.`);
+  } else {
+    out.push(
+      `Found ${plural(s.thirdParty.length, 'third-party image reference')} (${plural(images, 'distinct image')}) in ${files} of ${plural(s.result.files.length, 'file')} scanned, from ${registries.map(registryLabel).join(', ')}.`,
+    );
+  }
+  const extra: string[] = [];
+  if (s.firstParty && !s.all && s.thirdParty.length) extra.push(`${s.firstParty} first-party not shown (--all)`);
+  if (s.built) extra.push(`${s.built} built here, not pulled`);
+  if (s.ignored) extra.push(`${s.ignored} ignored`);
+  if (s.errors) extra.push(`${plural(s.errors, 'problem')} reported above`);
+  if (extra.length) out.push(extra.join('; ') + '.');
+  if (s.thirdParty.length) {
+    const target = s.config.target ?? 'LOCATION-docker.pkg.dev/PROJECT/REPOSITORY';
+    out.push(
+      '',
+      'Next steps:',
+      '  ar-migrate pulls --help                    see how often each image is pulled',
+      `  ar-migrate migrate --target ${target}`,
+      '                                             mirror them into Artifact Registry and rewrite the references',
+      `  Own registries count as first-party with --first-party HOST (or "firstPartyRegistries" in ${CONFIG_FILE_NAME});`,
+      '  silence one reference with a "# ar-migrate: ignore" comment on the line above.',
+    );
+  }
+  io.stdout.write(out.join('\n') + '\n');
+}
+
+// ---------------------------------------------------------------------------
+// SARIF 2.1.0
+
+const RULES: { id: string; name: string; text: string; level: 'error' | 'warning' | 'note' }[] = [
+  { id: CODES.thirdParty, name: 'ThirdPartyImage', text: 'Container image pulled from a third-party registry instead of Artifact Registry.', level: 'warning' },
+  { id: CODES.firstParty, name: 'FirstPartyImage', text: 'Container image from Artifact Registry, Container Registry or a configured first-party registry.', level: 'note' },
+  { id: CODES.invalid, name: 'InvalidImageReference', text: 'The value is not a valid image reference (distribution/reference grammar).', level: 'error' },
+  { id: CODES.yamlParse, name: 'YamlParseError', text: 'The YAML file could not be parsed; references in it may be missing.', level: 'error' },
+  { id: CODES.extract, name: 'ExtractError', text: 'A problem while reading image references from the file.', level: 'warning' },
+  { id: CODES.fileSkipped, name: 'FileSkipped', text: 'A file or directory could not be read or was too large.', level: 'note' },
+];
+
+function toSarif(rows: Row[], invalid: Row[], result: ScanResult, cwd: string): unknown {
+  const ruleIndex = (id: string) => RULES.findIndex((r) => r.id === id);
+  const uri = (file: string) => file.split('/').map(encodeURIComponent).join('/');
+  const region = (f: Finding) => ({
+    startLine: f.range.start.line + 1,
+    startColumn: f.range.start.character + 1,
+    endLine: f.range.end.line + 1,
+    endColumn: f.range.end.character + 1,
+    snippet: { text: f.text },
+  });
+  const results: unknown[] = [];
+  for (const r of [...rows, ...invalid]) {
+    const f = r.finding;
+    const id = f.error || !f.ref ? CODES.invalid : f.thirdParty ? CODES.thirdParty : CODES.firstParty;
+    results.push({
+      ruleId: id,
+      ruleIndex: ruleIndex(id),
+      level: RULES[ruleIndex(id)].level,
+      message: { text: findingMessage(f) },
+      locations: [{ physicalLocation: { artifactLocation: { uri: uri(r.file), uriBaseId: '%SRCROOT%' }, region: region(f) } }],
+      ...(f.normalized ? { partialFingerprints: { imageReference: `${f.normalized}|${f.kind}` } } : {}),
+      properties: { text: f.text, resolved: f.resolved, normalized: f.normalized, registry: f.registry, kind: f.kind, pulled: f.pulled },
+    });
+  }
+  const kinds = new Map(result.files.map((f) => [f.path, f.fileKind]));
+  for (const e of result.errors) {
+    const id = e.line === undefined ? CODES.fileSkipped : errorCode(e, kinds.get(e.path));
+    results.push({
+      ruleId: id,
+      ruleIndex: ruleIndex(id),
+      level: RULES[ruleIndex(id)].level,
+      message: { text: e.message },
+      locations: [
+        {
+          physicalLocation: {
+            artifactLocation: { uri: uri(displayPath(cwd, e.path)), uriBaseId: '%SRCROOT%' },
+            ...(e.line !== undefined ? { region: { startLine: e.line + 1 } } : {}),
+          },
+        },
+      ],
+    });
+  }
+  return {
+    $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
+    version: '2.1.0',
+    runs: [
+      {
+        tool: {
+          driver: {
+            name: 'ar-migrate',
+            version: VERSION,
+            informationUri: 'https://cloud.google.com/artifact-registry/docs',
+            rules: RULES.map((r) => ({
+              id: r.id,
+              name: r.name,
+              shortDescription: { text: r.text },
+              defaultConfiguration: { level: r.level },
+            })),
+          },
+        },
+        originalUriBaseIds: { '%SRCROOT%': { uri: 'file://' + cwd.split(path.sep).map(encodeURIComponent).join('/').replace(/^\/?/, '/') + '/' } },
+        columnKind: 'utf16CodeUnits',
+        results,
+      },
+    ],
+  };
 }

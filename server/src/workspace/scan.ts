@@ -1,0 +1,86 @@
+/**
+ * Scans files on disk: walk -> read -> extract -> analyze. Shared by the CLI
+ * (`ar-migrate scan`, and commands built on it) and the language server's
+ * `arMigrate/scanWorkspace` request. Never throws on bad files: problems
+ * come back in `errors`, naming the file (and line).
+ */
+import * as fs from 'node:fs/promises';
+import { analyze } from '../analyze';
+import { extractReferences } from '../extract';
+import type { FileKind, Finding } from '../model';
+import type { Policy } from '../references/policy';
+import { walk, WalkOptions } from './walk';
+
+export interface ScannedFile {
+  /** Absolute path. */
+  path: string;
+  fileKind: FileKind;
+  findings: Finding[];
+}
+
+export interface ScanError {
+  /** Absolute path. */
+  path: string;
+  /** 0-based line, or undefined for the whole file. */
+  line?: number;
+  message: string;
+}
+
+export interface ScanResult {
+  /** Files that were read and recognised (Dockerfile or YAML), in walk order. */
+  files: ScannedFile[];
+  errors: ScanError[];
+  /** Candidate files read (including ones found to hold no references). */
+  filesRead: number;
+}
+
+export interface ScanOptions extends WalkOptions {
+  policy: Policy;
+  /** Called after each file (progress). */
+  onProgress?: (done: number, total: number, file: string) => void;
+}
+
+function isBinary(buf: Buffer): boolean {
+  return buf.subarray(0, 8000).includes(0);
+}
+
+/** Scans one document's text (already in memory). */
+export function scanText(fileName: string, text: string, policy: Policy): { fileKind: FileKind; findings: Finding[]; errors: { line: number; message: string }[] } {
+  try {
+    const r = extractReferences(fileName, text);
+    return { fileKind: r.fileKind, findings: analyze(r.references, policy, text, r.fileKind), errors: r.errors };
+  } catch (err) {
+    return { fileKind: 'unknown', findings: [], errors: [{ line: 0, message: `internal error while reading image references: ${(err as Error)?.message ?? err}` }] };
+  }
+}
+
+export async function scanPaths(roots: readonly string[], options: ScanOptions): Promise<ScanResult> {
+  const walked = await walk(roots, options);
+  const files: ScannedFile[] = [];
+  const errors: ScanError[] = walked.problems.map((p) => ({ path: p.path, message: p.message }));
+  let done = 0;
+  for (const f of walked.files) {
+    if (options.signal?.aborted) {
+      const e = new Error('cancelled');
+      e.name = 'AbortError';
+      throw e;
+    }
+    let buf: Buffer;
+    try {
+      buf = await fs.readFile(f.path);
+    } catch (err) {
+      errors.push({ path: f.path, message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
+      continue;
+    } finally {
+      done++;
+    }
+    options.onProgress?.(done, walked.files.length, f.path);
+    if (isBinary(buf)) continue;
+    const text = buf.toString('utf8');
+    const r = scanText(f.path, text, options.policy);
+    if (r.fileKind === 'unknown') continue;
+    files.push({ path: f.path, fileKind: r.fileKind, findings: r.findings });
+    for (const e of r.errors) errors.push({ path: f.path, line: e.line, message: e.message });
+  }
+  return { files, errors, filesRead: done };
+}
