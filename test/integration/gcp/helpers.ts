@@ -1,0 +1,10 @@
+import { OAuth2Client } from 'google-auth-library';
+import { GcpApi } from '../../../server/src/gcp/auth';
+import { FakeGcp } from '../../harness/gcpServer';
+
+/** A GcpApi on the real google-auth-library OAuth2Client, with a token the fake server issued. */
+export function apiFor(fake: FakeGcp): GcpApi {
+  const client = new OAuth2Client();
+  client.setCredentials({ access_token: fake.issueToken(), expiry_date: Date.now() + 3_600_000, token_type: 'Bearer' });
+  return new GcpApi({ auth: client, endpoints: fake.endpoints, env: {}, retryDelayMs: 10 });
+}
