@@ -1,0 +1,263 @@
+/**
+ * YAML files -> image references, one document at a time.
+ *
+ * The file is split into documents at `---` / `...` lines (a document marker
+ * at column 0 ends a document even inside a block scalar, so the split is
+ * exact). Each document is guarded (size, indentation depth, flow nesting
+ * depth), Helm/Go `{{ … }}` spans are masked with same-length filler so that
+ * templates parse and their values are recognisable, and it is parsed with the
+ * `yaml` library keeping source offsets. References are computed relative to
+ * the document's first line, which lets `YamlExtractor` cache per document and
+ * re-parse only documents whose text changed.
+ */
+import { parseDocument } from 'yaml';
+import type { ExtractError, RawReference } from '../model';
+import { lineOf, lineStarts, TEMPLATE_MASK } from './common';
+import { extractFromDocument, YamlFileContext, yamlFileContext } from './yamlKinds';
+
+/** Limits applied before the yaml parser sees a document (it can hang or die on pathological input). */
+export const YAML_LIMITS = {
+  /** Whole file, characters. */
+  maxFileChars: 20_000_000,
+  /** One document, characters. */
+  maxDocumentChars: 3_000_000,
+  /** Leading whitespace of a content line, characters. */
+  maxIndent: 1_000,
+  /** Nesting of flow collections `[ {`. */
+  maxFlowDepth: 500,
+  /** Lines in one document. */
+  maxDocumentLines: 200_000,
+};
+
+export interface YamlChunk {
+  /** 0-based line of the document's first line in the file. */
+  startLine: number;
+  /** Offset of that line in the file. */
+  startOffset: number;
+  text: string;
+}
+
+const DOC_MARKER_RE = /^(---|\.\.\.)(?=[ \t\r\n]|$)/;
+
+/** Splits a YAML stream into documents at `---` (starts a document) and `...` (ends one) lines. */
+export function splitYamlDocuments(text: string): YamlChunk[] {
+  const chunks: YamlChunk[] = [];
+  let chunkStart = 0;
+  let chunkLine = 0;
+  let line = 0;
+  let pos = 0;
+  const n = text.length;
+  while (pos < n) {
+    const nl = text.indexOf('\n', pos);
+    const next = nl < 0 ? n : nl + 1;
+    const c = text.charCodeAt(pos);
+    // fast path: only lines starting with '-' or '.' can be markers
+    if (c === 45 /* - */ || c === 46 /* . */ || (c === 0xfeff && pos === 0)) {
+      const lineText = text.slice(c === 0xfeff ? pos + 1 : pos, Math.min(next, pos + 5));
+      const m = DOC_MARKER_RE.exec(lineText);
+      if (m) {
+        if (m[1] === '---') {
+          if (pos > chunkStart) {
+            chunks.push({ startLine: chunkLine, startOffset: chunkStart, text: text.slice(chunkStart, pos) });
+            chunkStart = pos;
+            chunkLine = line;
+          }
+        } else {
+          chunks.push({ startLine: chunkLine, startOffset: chunkStart, text: text.slice(chunkStart, next) });
+          chunkStart = next;
+          chunkLine = line + 1;
+        }
+      }
+    }
+    pos = next;
+    line++;
+  }
+  if (chunkStart < n || chunks.length === 0) {
+    chunks.push({ startLine: chunkLine, startOffset: chunkStart, text: text.slice(chunkStart) });
+  }
+  return chunks;
+}
+
+/**
+ * Replaces `{{ … }}` template spans: a line that holds only template actions
+ * becomes blank, a span inside content becomes `§` filler of the same length.
+ * Lengths and line breaks are kept, so offsets are unchanged.
+ */
+export function maskTemplates(text: string): string {
+  if (!text.includes('{{')) return text;
+  // Whitespace inside a span is kept so that continuation lines keep their indentation.
+  const masked = text.replace(/\{\{[\s\S]{0,4000}?\}\}/g, (m) => m.replace(/[^\s]/g, TEMPLATE_MASK));
+  // Lines left with only filler and whitespace are template actions: blank them.
+  return masked.replace(new RegExp(`^[ \\t${TEMPLATE_MASK}]*${TEMPLATE_MASK}[ \\t${TEMPLATE_MASK}]*(?=\\r?$)`, 'gm'), (m) => ' '.repeat(m.length));
+}
+
+/** Returns a reason when the document must not be given to the parser. */
+export function guardDocument(text: string): { line: number; message: string } | undefined {
+  if (text.length > YAML_LIMITS.maxDocumentChars) {
+    return { line: 0, message: `YAML document too large to scan (${text.length} characters, limit ${YAML_LIMITS.maxDocumentChars})` };
+  }
+  let line = 0;
+  let atLineStart = true;
+  let indent = 0;
+  let depth = 0;
+  let quote = 0; // 0, 34 ("), 39 (')
+  let inComment = false;
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10) {
+      line++;
+      if (line > YAML_LIMITS.maxDocumentLines) {
+        return { line: 0, message: `YAML document too long to scan (more than ${YAML_LIMITS.maxDocumentLines} lines)` };
+      }
+      atLineStart = true;
+      indent = 0;
+      inComment = false;
+      continue;
+    }
+    if (atLineStart) {
+      if (c === 32 || c === 9) {
+        indent++;
+        if (indent > YAML_LIMITS.maxIndent) {
+          // only a problem when content follows; scan ahead cheaply
+          let j = i;
+          while (j < n && (text.charCodeAt(j) === 32 || text.charCodeAt(j) === 9)) j++;
+          const cj = text.charCodeAt(j);
+          if (j < n && cj !== 10 && cj !== 13) {
+            return { line, message: `YAML nesting too deep to scan (indentation over ${YAML_LIMITS.maxIndent} columns)` };
+          }
+          i = j - 1;
+        }
+        continue;
+      }
+      atLineStart = false;
+    }
+    if (inComment) continue;
+    if (quote) {
+      if (c === quote) {
+        if (quote === 39 && text.charCodeAt(i + 1) === 39) i++;
+        else quote = 0;
+      } else if (c === 92 && quote === 34) i++;
+      continue;
+    }
+    if (c === 35 /* # */ && (i === 0 || /\s/.test(text[i - 1]))) {
+      inComment = true;
+    } else if (c === 34 || c === 39) {
+      // a quote starts a quoted scalar only at the start of a value; approximating is fine here
+      const p = i > 0 ? text[i - 1] : ' ';
+      if (/[\s\[{,:]/.test(p)) quote = c;
+    } else if (c === 91 || c === 123) {
+      depth++;
+      if (depth > YAML_LIMITS.maxFlowDepth) {
+        return { line, message: `YAML nesting too deep to scan (flow collections nested over ${YAML_LIMITS.maxFlowDepth} levels)` };
+      }
+    } else if ((c === 93 || c === 125) && depth > 0) depth--;
+  }
+  return undefined;
+}
+
+/** References and errors of one document, lines relative to the document's first line. */
+export interface ChunkResult {
+  references: RawReference[];
+  errors: ExtractError[];
+}
+
+export function extractChunk(chunkText: string, ctx: YamlFileContext): ChunkResult {
+  const references: RawReference[] = [];
+  const errors: ExtractError[] = [];
+  if (!/\S/.test(chunkText)) return { references, errors };
+  const guard = guardDocument(chunkText);
+  if (guard) {
+    errors.push(guard);
+    return { references, errors };
+  }
+  const hadTemplates = chunkText.includes('{{');
+  const masked = maskTemplates(chunkText);
+  let doc;
+  try {
+    doc = parseDocument(masked, { uniqueKeys: false, merge: true, prettyErrors: false, strict: false });
+  } catch (e) {
+    errors.push({ line: 0, message: `could not parse YAML: ${(e as Error).message}` });
+    return { references, errors };
+  }
+  if (doc.errors.length > 0) {
+    if (!hadTemplates && !ctx.helmTemplate) {
+      const err = doc.errors[0];
+      const starts = lineStarts(chunkText);
+      const line = lineOf(starts, err.pos?.[0] ?? 0);
+      const msg = err.message.split('\n')[0];
+      errors.push({ line, message: `invalid YAML, document skipped: ${msg}` });
+    }
+    return { references, errors };
+  }
+  try {
+    extractFromDocument(doc, chunkText, ctx, references);
+  } catch (e) {
+    errors.push({ line: 0, message: `could not scan YAML document: ${(e as Error).message}` });
+  }
+  return { references, errors };
+}
+
+function shiftRef(r: RawReference, dl: number): RawReference {
+  if (dl === 0) return r;
+  const out: RawReference = {
+    ...r,
+    range: {
+      start: { line: r.range.start.line + dl, character: r.range.start.character },
+      end: { line: r.range.end.line + dl, character: r.range.end.character },
+    },
+  };
+  return out;
+}
+
+/**
+ * Incremental YAML extraction for one file: results are cached per document
+ * text; `update` re-parses only documents whose text is new.
+ */
+export class YamlExtractor {
+  private cache = new Map<string, ChunkResult>();
+  private ctx: YamlFileContext;
+  /** Documents parsed by the last update (for tests and tracing). */
+  lastParsed = 0;
+
+  constructor(private fileName: string) {
+    this.ctx = yamlFileContext(fileName);
+  }
+
+  setFileName(fileName: string): void {
+    if (fileName !== this.fileName) {
+      this.fileName = fileName;
+      this.ctx = yamlFileContext(fileName);
+      this.cache.clear();
+    }
+  }
+
+  update(text: string): ChunkResult {
+    const references: RawReference[] = [];
+    const errors: ExtractError[] = [];
+    this.lastParsed = 0;
+    if (text.length > YAML_LIMITS.maxFileChars) {
+      errors.push({ line: 0, message: `file too large to scan (${text.length} characters, limit ${YAML_LIMITS.maxFileChars})` });
+      this.cache.clear();
+      return { references, errors };
+    }
+    const chunks = splitYamlDocuments(text);
+    const next = new Map<string, ChunkResult>();
+    for (const ch of chunks) {
+      let res = next.get(ch.text) ?? this.cache.get(ch.text);
+      if (!res) {
+        res = extractChunk(ch.text, this.ctx);
+        this.lastParsed++;
+      }
+      next.set(ch.text, res);
+      for (const r of res.references) references.push(shiftRef(r, ch.startLine));
+      for (const e of res.errors) errors.push({ line: e.line + ch.startLine, message: e.message });
+    }
+    this.cache = next;
+    return { references, errors };
+  }
+}
+
+export function extractYaml(fileName: string, text: string): ChunkResult {
+  return new YamlExtractor(fileName).update(text);
+}

@@ -1,0 +1,452 @@
+/**
+ * Which YAML dialect a document is, and where its image references are:
+ * Kubernetes objects (any kind, pod templates at any depth), Cloud Run /
+ * Knative, Argo Workflows, Tekton, Skaffold verify, docker-compose, Cloud
+ * Build, GitHub Actions (workflows and action.yml), GitLab CI, kustomize
+ * `images:`, Helm values image blocks. Anything else yields nothing.
+ */
+import { Alias, Document, isAlias, isMap, isScalar, isSeq, Node, Pair, Scalar, YAMLMap, YAMLSeq } from 'yaml';
+import type { Range, RawReference, ReferenceKind } from '../model';
+import { lineStarts, makeReference, substitute, TEMPLATE_MASK } from './common';
+
+export interface YamlFileContext {
+  /** Lowercased base name. */
+  base: string;
+  /** Lowercased path with forward slashes. */
+  path: string;
+  compose: boolean;
+  cloudbuild: boolean;
+  gitlab: boolean;
+  githubWorkflow: boolean;
+  githubAction: boolean;
+  kustomization: boolean;
+  helmValues: boolean;
+  helmTemplate: boolean;
+}
+
+export function yamlFileContext(fileName: string): YamlFileContext {
+  const path = fileName.replace(/\\/g, '/').toLowerCase();
+  const base = path.slice(path.lastIndexOf('/') + 1);
+  return {
+    base,
+    path,
+    compose: /(^|[-_.])(docker-)?compose([-_.].*)?\.ya?ml$/.test(base),
+    cloudbuild: /cloudbuild/.test(base),
+    gitlab: /gitlab-ci/.test(base),
+    githubWorkflow: /(^|\/)\.github\/workflows\/[^/]+\.ya?ml$/.test(path),
+    githubAction: /^action\.ya?ml$/.test(base),
+    kustomization: /^kustomization\.ya?ml$/.test(base),
+    helmValues: /values/.test(base),
+    helmTemplate: /(^|\/)templates\//.test(path),
+  };
+}
+
+type YNode = Node | null | undefined;
+
+/** Emits references for one document; keeps one reference per source node. */
+class Emitter {
+  private starts: number[] | undefined;
+  private byNode = new Map<Node, RawReference>();
+
+  constructor(
+    private readonly doc: Document,
+    private readonly src: string,
+    private readonly out: RawReference[],
+  ) {}
+
+  resolve(node: unknown): YNode {
+    let n = node as YNode;
+    let guard = 0;
+    while (n && isAlias(n) && guard++ < 100) n = (n as Alias).resolve(this.doc) as YNode;
+    return n && isAlias(n) ? undefined : n;
+  }
+
+  /** A scalar's value as a string when it is a plain or quoted (not block) scalar. */
+  scalarString(node: unknown): string | undefined {
+    const n = this.resolve(node);
+    if (!n || !isScalar(n)) return undefined;
+    const loc = this.scalarLoc(n);
+    return loc?.value;
+  }
+
+  scalarLoc(n: Scalar): { start: number; end: number; value: string } | undefined {
+    if (!n.range) return undefined;
+    const [s, e] = n.range;
+    switch (n.type) {
+      case 'QUOTE_DOUBLE':
+      case 'QUOTE_SINGLE':
+        if (n.value === null || n.value === undefined) return undefined;
+        return { start: s + 1, end: e - 1, value: String(n.value) };
+      case 'PLAIN': {
+        if (e <= s) return undefined;
+        const raw = this.src.slice(s, e);
+        if (!raw.includes('\n')) return { start: s, end: e, value: raw };
+        return { start: s, end: e, value: n.value === null || n.value === undefined ? '' : String(n.value) };
+      }
+      default:
+        return undefined; // block scalars are never references
+    }
+  }
+
+  position(offset: number) {
+    if (!this.starts) this.starts = lineStarts(this.src);
+    const starts = this.starts;
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid] <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return { line: lo, character: offset - starts[lo] };
+  }
+
+  /**
+   * Reports the scalar `node` (alias resolved) as a reference.
+   * transform: maps the scalar value to the resolved reference (prefix stripping, substitution, composition).
+   */
+  emit(
+    node: unknown,
+    kind: ReferenceKind,
+    opts: { pulled?: boolean; prefix?: string; transform?: (value: string) => string | undefined; composite?: boolean } = {},
+  ): void {
+    const n = this.resolve(node);
+    if (!n || !isScalar(n)) return;
+    const pulled = opts.pulled ?? true;
+    const prev = this.byNode.get(n);
+    if (prev) {
+      if (pulled && !prev.pulled) prev.pulled = true;
+      return;
+    }
+    const loc = this.scalarLoc(n);
+    if (!loc) return;
+    let { start, value } = loc;
+    const end = loc.end;
+    if (opts.prefix) {
+      if (!value.startsWith(opts.prefix)) return;
+      const raw = this.src.slice(start, end);
+      if (!raw.startsWith(opts.prefix)) return; // escaped prefix in a quoted string: do not guess
+      value = value.slice(opts.prefix.length);
+      start += opts.prefix.length;
+    }
+    const text = this.src.slice(start, end);
+    if (text.includes(TEMPLATE_MASK) || value.includes(TEMPLATE_MASK)) return;
+    const resolved = opts.transform ? opts.transform(value) : value;
+    if (resolved === undefined) return;
+    const range: Range = { start: this.position(start), end: this.position(end) };
+    const ref = makeReference({ range, text, resolved, kind, pulled, composite: opts.composite });
+    if (!ref) return;
+    this.byNode.set(n, ref);
+    this.out.push(ref);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Map access with YAML merge keys (`<<: *anchor`, `<<: [*a, *b]`).
+
+function keyString(p: Pair): string | undefined {
+  const k = p.key as unknown;
+  if (isScalar(k)) {
+    const v = (k as Scalar).value;
+    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return String(v);
+    if (typeof v === 'symbol') return '<<';
+    return v === null ? '' : undefined;
+  }
+  return undefined;
+}
+
+class View {
+  constructor(readonly em: Emitter) {}
+
+  map(node: unknown): YAMLMap | undefined {
+    const n = this.em.resolve(node);
+    return n && isMap(n) ? (n as YAMLMap) : undefined;
+  }
+
+  seq(node: unknown): YAMLSeq | undefined {
+    const n = this.em.resolve(node);
+    return n && isSeq(n) ? (n as YAMLSeq) : undefined;
+  }
+
+  /** Entries of a map with merge keys applied (own keys win, earlier merges win). */
+  entries(node: unknown, depth = 0): [string, unknown][] {
+    const m = this.map(node);
+    if (!m || depth > 20) return [];
+    const own: [string, unknown][] = [];
+    const merged: [string, unknown][] = [];
+    for (const p of m.items as Pair[]) {
+      const k = keyString(p);
+      if (k === undefined) continue;
+      if (k === '<<' && !(isScalar(p.key) && (p.key as Scalar).type && (p.key as Scalar).type !== 'PLAIN')) {
+        const v = this.em.resolve(p.value);
+        const sources = v && isSeq(v) ? (v as YAMLSeq).items : [p.value];
+        for (const s of sources) merged.push(...this.entries(s, depth + 1));
+        continue;
+      }
+      own.push([k, p.value]);
+    }
+    if (merged.length === 0) return own;
+    const seen = new Set(own.map(([k]) => k));
+    const out = own.slice();
+    for (const [k, v] of merged) {
+      if (seen.has(k)) continue;
+      seen.add(k);
+      out.push([k, v]);
+    }
+    return out;
+  }
+
+  get(node: unknown, key: string): unknown {
+    const m = this.map(node);
+    if (!m) return undefined;
+    // fast path without merges
+    let hasMerge = false;
+    for (const p of m.items as Pair[]) {
+      const k = keyString(p);
+      if (k === key) return p.value;
+      if (k === '<<') hasMerge = true;
+    }
+    if (!hasMerge) return undefined;
+    for (const [k, v] of this.entries(m)) if (k === key) return v;
+    return undefined;
+  }
+
+  has(node: unknown, key: string): boolean {
+    const m = this.map(node);
+    if (!m) return false;
+    return this.entries(m).some(([k]) => k === key);
+  }
+
+  str(node: unknown, key: string): string | undefined {
+    return this.em.scalarString(this.get(node, key));
+  }
+
+  items(node: unknown): unknown[] {
+    const s = this.seq(node);
+    return s ? s.items : [];
+  }
+}
+
+// ---------------------------------------------------------------------------
+
+const CONTAINER_LIST_KEYS = new Set(['containers', 'initContainers', 'ephemeralContainers', 'sidecars']);
+const CONTAINER_KEYS = new Set(['container', 'script', 'stepTemplate']);
+
+function k8sKind(apiVersion: string, kind: string, inherited?: ReferenceKind): ReferenceKind {
+  const group = apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.indexOf('/')) : '';
+  if (group === 'serving.knative.dev' || group === 'run.googleapis.com' || group.endsWith('.run.googleapis.com')) return 'cloudrun';
+  if (group === 'tekton.dev' || group.endsWith('.tekton.dev')) return 'other-yaml';
+  if (group === 'argoproj.io' && /^(Workflow|WorkflowTemplate|ClusterWorkflowTemplate|CronWorkflow)$/.test(kind)) return 'other-yaml';
+  if (apiVersion.startsWith('skaffold/')) return 'other-yaml';
+  return inherited && inherited !== 'k8s' ? inherited : 'k8s';
+}
+
+/** Walks a Kubernetes-style object: containers at any depth, image volumes, Tekton/Argo step images. */
+function walkK8s(v: View, node: unknown, kind: ReferenceKind, seen: Set<unknown>, depth: number): void {
+  const n = v.em.resolve(node);
+  if (!n || depth > 200 || seen.has(n)) return;
+  seen.add(n);
+  if (isSeq(n)) {
+    for (const it of (n as YAMLSeq).items) walkK8s(v, it, kind, seen, depth + 1);
+    return;
+  }
+  if (!isMap(n)) return;
+  const apiVersion = v.str(n, 'apiVersion');
+  const k = v.str(n, 'kind');
+  if (apiVersion && k && depth > 0) kind = k8sKind(apiVersion, k, undefined);
+  for (const [key, value] of v.entries(n)) {
+    if (CONTAINER_LIST_KEYS.has(key) || key === 'steps') {
+      for (const c of v.items(value)) {
+        const img = v.get(c, 'image');
+        if (img !== undefined) v.em.emit(img, kind);
+      }
+    } else if (CONTAINER_KEYS.has(key)) {
+      const img = v.get(value, 'image');
+      if (img !== undefined) v.em.emit(img, kind);
+    } else if (key === 'volumes') {
+      for (const vol of v.items(value)) {
+        const ref = v.get(v.get(vol, 'image'), 'reference');
+        if (ref !== undefined) v.em.emit(ref, kind);
+      }
+    }
+    const inner = v.em.resolve(value);
+    if (inner && (isMap(inner) || isSeq(inner))) walkK8s(v, inner, kind, seen, depth + 1);
+  }
+}
+
+function skaffold(v: View, root: unknown): void {
+  // verify[].container.image (also under profiles[]); build.artifacts[].image are build outputs.
+  const verify = (node: unknown) => {
+    for (const t of v.items(v.get(node, 'verify'))) v.em.emit(v.get(v.get(t, 'container'), 'image'), 'other-yaml');
+  };
+  verify(root);
+  for (const p of v.items(v.get(root, 'profiles'))) verify(p);
+}
+
+function kustomize(v: View, root: unknown): void {
+  for (const it of v.items(v.get(root, 'images'))) {
+    const newName = v.get(it, 'newName');
+    const newTag = v.em.scalarString(v.get(it, 'newTag'));
+    const digest = v.em.scalarString(v.get(it, 'digest'));
+    const suffix = (newTag ? `:${newTag}` : '') + (digest ? `@${digest}` : '');
+    if (newName !== undefined && v.em.scalarString(newName)) {
+      v.em.emit(newName, 'kustomize', { transform: (s) => s + suffix, composite: suffix !== '' });
+    } else if (suffix) {
+      v.em.emit(v.get(it, 'name'), 'kustomize', { transform: (s) => s + suffix, composite: true });
+    }
+  }
+}
+
+function composeSubst(s: string): string {
+  // No environment at scan time: defaults apply, other variables stay as written.
+  return substitute(s, () => ({ set: false }), { dollarEscape: true }).value;
+}
+
+function compose(v: View, root: unknown): void {
+  for (const [, svc] of v.entries(v.get(root, 'services'))) {
+    const img = v.get(svc, 'image');
+    if (img === undefined) continue;
+    const pulled = !v.has(svc, 'build');
+    v.em.emit(img, 'compose', { pulled, transform: composeSubst });
+  }
+}
+
+function cloudbuild(v: View, root: unknown): void {
+  for (const s of v.items(v.get(root, 'steps'))) v.em.emit(v.get(s, 'name'), 'cloudbuild');
+}
+
+function imageOrName(v: View, node: unknown, key: 'image' | 'name', kind: ReferenceKind, prefix?: string): void {
+  const n = v.em.resolve(node);
+  if (!n) return;
+  if (isScalar(n)) v.em.emit(n, kind, prefix ? { prefix } : {});
+  else if (isMap(n)) {
+    const inner = v.get(n, key);
+    if (inner !== undefined) v.em.emit(inner, kind, prefix ? { prefix } : {});
+  }
+}
+
+function githubWorkflow(v: View, root: unknown): void {
+  for (const [, job] of v.entries(v.get(root, 'jobs'))) {
+    const container = v.get(job, 'container');
+    if (container !== undefined) imageOrName(v, container, 'image', 'github-actions');
+    for (const [, svc] of v.entries(v.get(job, 'services'))) imageOrName(v, svc, 'image', 'github-actions');
+    for (const step of v.items(v.get(job, 'steps'))) {
+      const uses = v.get(step, 'uses');
+      if (uses !== undefined) v.em.emit(uses, 'github-actions', { prefix: 'docker://' });
+    }
+  }
+}
+
+function githubAction(v: View, root: unknown): void {
+  const runs = v.get(root, 'runs');
+  const image = v.get(runs, 'image');
+  if (image !== undefined) v.em.emit(image, 'github-actions', { prefix: 'docker://' });
+  for (const step of v.items(v.get(runs, 'steps'))) {
+    const uses = v.get(step, 'uses');
+    if (uses !== undefined) v.em.emit(uses, 'github-actions', { prefix: 'docker://' });
+  }
+}
+
+const GITLAB_RESERVED = new Set(['stages', 'variables', 'include', 'workflow', 'before_script', 'after_script', 'cache', 'spec']);
+
+function gitlab(v: View, root: unknown): void {
+  const job = (node: unknown) => {
+    const image = v.get(node, 'image');
+    if (image !== undefined) imageOrName(v, image, 'name', 'gitlab-ci');
+    for (const s of v.items(v.get(node, 'services'))) imageOrName(v, s, 'name', 'gitlab-ci');
+  };
+  job(root); // global image: / services:
+  for (const [key, value] of v.entries(root)) {
+    if (GITLAB_RESERVED.has(key) || key === 'image' || key === 'services') continue;
+    if (v.map(value)) job(value);
+  }
+}
+
+function isImageKey(key: string): boolean {
+  return key === 'image' || /[a-z0-9]Image$/.test(key);
+}
+
+/** Helm values: `image:` / `*Image:` mappings with `repository` (+ registry, tag, digest). */
+function helmValues(v: View, node: unknown, seen: Set<unknown>, depth: number): void {
+  const n = v.em.resolve(node);
+  if (!n || depth > 200 || seen.has(n)) return;
+  seen.add(n);
+  if (isSeq(n)) {
+    for (const it of (n as YAMLSeq).items) helmValues(v, it, seen, depth + 1);
+    return;
+  }
+  if (!isMap(n)) return;
+  for (const [key, value] of v.entries(n)) {
+    if (isImageKey(key) && v.map(value)) {
+      const repo = v.get(value, 'repository');
+      if (repo !== undefined && v.em.scalarString(repo)) {
+        const registry = v.em.scalarString(v.get(value, 'registry'));
+        const tag = v.em.scalarString(v.get(value, 'tag'));
+        const digest = v.em.scalarString(v.get(value, 'digest'));
+        if ([registry, tag, digest].some((x) => x !== undefined && x.includes(TEMPLATE_MASK))) continue;
+        v.em.emit(repo, 'helm-values', {
+          transform: (r) => (registry ? `${registry}/` : '') + r + (tag ? `:${tag}` : '') + (digest ? `@${digest}` : ''),
+          composite: Boolean(registry || tag || digest),
+        });
+        continue;
+      }
+    }
+    const inner = v.em.resolve(value);
+    if (inner && (isMap(inner) || isSeq(inner))) helmValues(v, inner, seen, depth + 1);
+  }
+}
+
+const CLOUDBUILD_KEYS = ['substitutions', 'images', 'options', 'timeout', 'artifacts', 'availableSecrets', 'serviceAccount', 'logsBucket', 'tags', 'secrets', 'queueTtl'];
+const CLOUDBUILD_STEP_KEYS = ['args', 'entrypoint', 'script', 'waitFor', 'dir', 'secretEnv', 'volumes', 'allowFailure', 'automapSubstitutions'];
+
+/** Classifies one parsed document and emits its references into `out`. */
+export function extractFromDocument(doc: Document, src: string, ctx: YamlFileContext, out: RawReference[]): void {
+  const em = new Emitter(doc, src, out);
+  const v = new View(em);
+  const root = em.resolve(doc.contents);
+  if (!root || !isMap(root)) {
+    // A top-level List of objects without apiVersion is not a known format.
+    return;
+  }
+  const apiVersion = v.str(root, 'apiVersion');
+  const kind = v.str(root, 'kind');
+  if (apiVersion && kind) {
+    if (apiVersion.startsWith('skaffold/')) return skaffold(v, root);
+    if (/^(Kustomization|Component)$/.test(kind) && apiVersion.startsWith('kustomize.config.k8s.io')) return kustomize(v, root);
+    walkK8s(v, root, k8sKind(apiVersion, kind), new Set(), 0);
+    // Embedded Helm values (Flux HelmRelease spec.values, Argo CD helm.valuesObject, ...).
+    helmValues(v, root, new Set(), 0);
+    return;
+  }
+  const images = v.get(root, 'images');
+  if (ctx.kustomization || (v.seq(images) && v.items(images).some((it) => v.has(it, 'newName') || v.has(it, 'newTag') || v.has(it, 'digest')))) {
+    return kustomize(v, root);
+  }
+  const jobs = v.map(v.get(root, 'jobs'));
+  if (jobs && (ctx.githubWorkflow || v.has(root, 'on') || v.has(root, 'true') || v.entries(jobs).some(([, j]) => v.has(j, 'runs-on')))) {
+    return githubWorkflow(v, root);
+  }
+  const runs = v.map(v.get(root, 'runs'));
+  if (runs && (ctx.githubAction || v.has(runs, 'using'))) return githubAction(v, root);
+  const steps = v.seq(v.get(root, 'steps'));
+  if (
+    steps &&
+    (ctx.cloudbuild ||
+      CLOUDBUILD_KEYS.some((k) => v.has(root, k)) ||
+      steps.items.some((s) => v.has(s, 'name') && CLOUDBUILD_STEP_KEYS.some((k) => v.has(s, k))))
+  ) {
+    return cloudbuild(v, root);
+  }
+  const services = v.map(v.get(root, 'services'));
+  if (services && (ctx.compose || v.entries(services).some(([, s]) => v.has(s, 'image') || v.has(s, 'build')))) {
+    return compose(v, root);
+  }
+  if (
+    ctx.gitlab ||
+    (v.seq(v.get(root, 'stages')) && v.entries(root).some(([, j]) => v.has(j, 'script'))) ||
+    v.entries(root).some(([k, j]) => !k.startsWith('.') && v.has(j, 'script') && (v.has(j, 'stage') || v.has(j, 'image')))
+  ) {
+    return gitlab(v, root);
+  }
+  helmValues(v, root, new Set(), 0);
+}
