@@ -585,8 +585,10 @@ async function copyResolved(r: Resolved): Promise<CopyResult> {
   const dstRef = (digest: string) => (opts.pinDigest || !dst.tag ? digest : dst.tag);
 
   const specs = (opts.platforms ?? []).map(parsePlatform);
-  if (root.parsed.kind === 'index' && specs.length > 0) {
-    const children = selectChildren(ctx, root.parsed, specs);
+  const selected = root.parsed.kind === 'index' && specs.length > 0 ? selectChildren(ctx, root.parsed, specs) : undefined;
+  // every child selected: copy the index as it is (digest unchanged)
+  if (root.parsed.kind === 'index' && selected && selected.length < root.parsed.manifests.length) {
+    const children = selected;
     const platforms = children.filter((d) => !isAttestation(d)).map((d) => formatPlatform(d.platform));
     if (platforms.length === 0) {
       const have = root.parsed.manifests.filter((d) => !isAttestation(d)).map((d) => formatPlatform(d.platform));
