@@ -135,9 +135,19 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<Registr
       for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('REGISTRY_')) env[k] = v;
 
       // Run it under a tiny shell wrapper in its own process group: the wrapper kills the
-      // registry when our stdin pipe closes (i.e. when this Node process dies, even by SIGKILL).
-      const script =
-        'exec 3<&0; "$@" </dev/null & pid=$!; (read -r _ <&3; kill -9 $pid 2>/dev/null) & w=$!; wait $pid; rc=$?; kill $w 2>/dev/null; exit $rc';
+      // registry and removes the temp dir when our stdin pipe closes, i.e. when this Node
+      // process dies, even by SIGKILL. stop() kills the whole group.
+      const script = [
+        'exec 3<&0',
+        '"$@" </dev/null &',
+        'pid=$!',
+        '( read -r _ <&3; kill -9 $pid 2>/dev/null; sleep 1; rm -rf "$ARMIG_CLEANUP_DIR" ) &',
+        'w=$!',
+        'wait $pid; rc=$?',
+        'kill $w 2>/dev/null',
+        'exit $rc',
+      ].join('\n');
+      env.ARMIG_CLEANUP_DIR = workDir;
       const child = spawn('/bin/sh', ['-c', script, 'registry-wrapper', REGISTRY_BIN, 'serve', configPath], {
         env,
         detached: true,
