@@ -97,6 +97,11 @@ export function formatPlatform(p: Platform): string {
   return [p.os, p.architecture, p.variant].filter(Boolean).join('/');
 }
 
+/** `host/repo:tag` or `host/repo@sha256:...` for a registry host such as 127.0.0.1:41234. */
+export function imageRef(host: string, repo: string, tagOrDigest: string): string {
+  return `${host}/${repo}${tagOrDigest.includes(':') ? '@' : ':'}${tagOrDigest}`;
+}
+
 /** Deterministic pseudo-random bytes from a seed (SHA-256 in counter mode). */
 export function seededBytes(seed: string, n: number): Buffer {
   const out = Buffer.alloc(n);
