@@ -1,16 +1,14 @@
 import * as assert from 'node:assert/strict';
-import * as http from 'node:http';
-import { AddressInfo } from 'node:net';
 import { startRegistry, RegistryHandle } from '../../harness/registry';
+import { startFaultProxy, FaultProxyHandle, FaultRule } from '../../harness/faultProxy';
 import { blobExists, getManifest, manifestExists, pushImage, PushResult } from '../../harness/images';
 import { copyImage, ProgressEvent } from '../../../server/src/registry/copy';
 import { anonymousCredentials, StaticCredentialStore } from '../../../server/src/registry/credentials';
 import { RegistryError } from '../../../server/src/registry/errors';
-import { FaultProxy, startProxy } from './proxy';
 
 const fast = { retries: 4, baseDelayMs: 20, maxDelayMs: 200, maxRetryAfterMs: 5000 };
-const isBlobGet = (r: { method: string; url: string }) => r.method === 'GET' && /\/blobs\/sha256:/.test(r.url);
-const isManifestGet = (r: { method: string; url: string }) => r.method === 'GET' && /\/manifests\//.test(r.url);
+const BLOB = /\/blobs\/sha256:/;
+const MANIFEST = /\/manifests\//;
 
 async function assertFaithful(b: RegistryHandle, repo: string, tag: string, img: PushResult): Promise<void> {
   const m = await getManifest(b.url, repo, tag);
@@ -18,72 +16,73 @@ async function assertFaithful(b: RegistryHandle, repo: string, tag: string, img:
   for (const blob of img.blobs) assert.ok(await blobExists(b.url, repo, blob.digest), `blob ${blob.digest} at target`);
 }
 
-describe('mirror engine under faults (real registry behind a fault proxy)', function () {
+describe('mirror engine under faults (real registry behind the harness fault proxy)', function () {
   this.timeout(120_000);
   let a: RegistryHandle;
   let b: RegistryHandle;
-  let proxy: FaultProxy;
+  let proxy: FaultProxyHandle;
   let n = 0;
 
   before(async () => {
     [a, b] = await Promise.all([startRegistry(), startRegistry()]);
-    proxy = await startProxy(a.url);
+    proxy = await startFaultProxy(a.url);
   });
   after(async () => {
     await proxy?.stop();
     await Promise.all([a?.stop(), b?.stop()]);
   });
+  afterEach(() => proxy.setRules([]));
 
-  async function image(kind: 'schema2' | 'oci-index' = 'oci-index', layerSize = 200_000): Promise<{ img: PushResult; src: string; repo: string }> {
+  async function image(kind: 'schema2' | 'oci-index' = 'oci-index', layerSize = 200_000, layers = 2): Promise<{ img: PushResult; src: string; repo: string }> {
     const repo = `fault${++n}`;
-    const img = await pushImage(a.url, `src/${repo}`, 'v1', { kind, layers: 2, layerSize });
+    const img = await pushImage(a.url, `src/${repo}`, 'v1', { kind, layers, layerSize });
     proxy.requests.length = 0;
     return { img, src: `${proxy.host}/src/${repo}:v1`, repo };
   }
-
-  /** Applies `action` to the first `times` requests matching `match`. */
-  function inject(match: (r: { method: string; url: string }) => boolean, times: number, action: Parameters<FaultProxy['rule']>[0] extends never ? never : ReturnType<FaultProxy['rule']>) {
-    let left = times;
-    proxy.rule = (r) => (match(r) && left-- > 0 ? action : undefined);
-  }
-
-  afterEach(() => {
-    proxy.rule = () => undefined;
-  });
+  const rules = (...r: FaultRule[]) => proxy.setRules(r);
 
   it('honours 429 Retry-After and ends with a faithful copy', async () => {
     const { img, src, repo } = await image();
-    inject(isBlobGet, 1, { kind: 'status', status: 429, headers: { 'retry-after': '1' }, body: JSON.stringify({ errors: [{ code: 'TOOMANYREQUESTS', message: 'slow down' }] }) });
+    rules({ name: '429', method: 'GET', path: BLOB, times: 1, action: { type: 'status', status: 429, retryAfter: 1 } });
     const events: ProgressEvent[] = [];
     const r = await copyImage(src, `${b.host}/dst/${repo}:v1`, { credentials: anonymousCredentials, retry: fast, onProgress: (e) => events.push(e) });
     assert.equal(r.targetDigest, img.digest);
+    assert.equal(proxy.fired('429'), 1);
     const retries = events.filter((e) => e.type === 'retry') as Array<{ delayMs: number; reason: string }>;
     assert.ok(retries.some((e) => e.delayMs === 1000 && /429/.test(e.reason)), JSON.stringify(retries));
     await assertFaithful(b, `dst/${repo}`, 'v1', img);
   });
 
+  it('caps a huge Retry-After', async () => {
+    const { img, src, repo } = await image('schema2');
+    rules({ name: '429', method: 'GET', path: MANIFEST, times: 1, action: { type: 'status', status: 429, retryAfter: 3600 } });
+    const events: ProgressEvent[] = [];
+    const r = await copyImage(src, `${b.host}/dst/${repo}:v1`, { credentials: anonymousCredentials, retry: { ...fast, maxRetryAfterMs: 300 }, onProgress: (e) => events.push(e) });
+    assert.equal(r.targetDigest, img.digest);
+    assert.ok(events.some((e) => e.type === 'retry' && e.delayMs === 300));
+  });
+
   it('retries 503 on manifests and blobs', async () => {
     const { img, src, repo } = await image();
-    let m = 2;
-    let bl = 2;
-    proxy.rule = (r) => {
-      if (isManifestGet(r) && m-- > 0) return { kind: 'status', status: 503 };
-      if (isBlobGet(r) && bl-- > 0) return { kind: 'status', status: 503 };
-      return undefined;
-    };
+    rules(
+      { name: 'm', method: ['GET', 'HEAD'], path: MANIFEST, times: 2, action: { type: 'status', status: 503 } },
+      { name: 'b', method: 'GET', path: BLOB, times: 2, action: { type: 'status', status: 503 } },
+    );
     const r = await copyImage(src, `${b.host}/dst/${repo}:v1`, { credentials: anonymousCredentials, retry: fast });
     assert.equal(r.targetDigest, img.digest);
+    assert.equal(proxy.fired('m'), 2);
+    assert.equal(proxy.fired('b'), 2);
     await assertFaithful(b, `dst/${repo}`, 'v1', img);
   });
 
   it('gives up on a persistent 503 with a clear error and writes no tag', async () => {
     const { src, repo } = await image('schema2');
-    proxy.rule = (r) => (isBlobGet(r) ? { kind: 'status', status: 503 } : undefined);
+    rules({ method: 'GET', path: BLOB, action: { type: 'status', status: 503 } });
     await assert.rejects(copyImage(src, `${b.host}/dst/${repo}:v1`, { credentials: anonymousCredentials, retry: fast }), (e: RegistryError) => {
       assert.equal(e.code, 'SERVER');
       assert.match(e.message, /503/);
       assert.ok(e.message.includes(proxy.host), e.message);
-      assert.match(e.message, /attempts/);
+      assert.match(e.message, /after 5 attempts/);
       return true;
     });
     assert.equal(await manifestExists(b.url, `dst/${repo}`, 'v1'), false);
@@ -91,29 +90,35 @@ describe('mirror engine under faults (real registry behind a fault proxy)', func
 
   it('restarts a blob from a fresh GET after a connection reset mid-blob', async () => {
     const { img, src, repo } = await image('oci-index', 1_000_000);
-    inject(isBlobGet, 2, { kind: 'truncate', after: 300_000 });
+    rules({ name: 'rst', method: 'GET', path: BLOB, times: 2, action: { type: 'reset', afterBytes: 300_000 } });
     const r = await copyImage(src, `${b.host}/dst/${repo}:v1`, { credentials: anonymousCredentials, retry: fast });
     assert.equal(r.targetDigest, img.digest);
+    assert.equal(proxy.fired('rst'), 2);
     await assertFaithful(b, `dst/${repo}`, 'v1', img);
-    const resets = proxy.requests.filter(isBlobGet).length;
-    assert.ok(resets >= img.blobs.length + 2);
   });
 
-  it('retries a connection reset before any answer', async () => {
+  it('retries a dropped connection before any answer', async () => {
     const { img, src, repo } = await image('schema2');
-    inject((r) => isBlobGet(r) || isManifestGet(r), 3, { kind: 'reset' });
+    rules({ name: 'drop', method: 'GET', path: /\/(blobs|manifests)\//, times: 3, action: { type: 'drop' } });
     const r = await copyImage(src, `${b.host}/dst/${repo}:v1`, { credentials: anonymousCredentials, retry: fast });
     assert.equal(r.targetDigest, img.digest);
+    assert.equal(proxy.fired('drop'), 3);
     await assertFaithful(b, `dst/${repo}`, 'v1', img);
   });
 
-  it('refuses a blob that is always truncated: clear error, no tag, no blob', async () => {
+  it('recovers from a truncated blob, and refuses one that is always truncated (no tag, no blob)', async () => {
+    const once = await image('schema2', 400_000);
+    rules({ method: 'GET', path: BLOB, times: 1, action: { type: 'truncate', afterBytes: 5000 } });
+    assert.equal((await copyImage(once.src, `${b.host}/dst/${once.repo}:v1`, { credentials: anonymousCredentials, retry: fast })).targetDigest, once.img.digest);
+    await assertFaithful(b, `dst/${once.repo}`, 'v1', once.img);
+
     const { img, src, repo } = await image('schema2', 400_000);
     const big = img.blobs.reduce((x, y) => (y.size > x.size ? y : x));
-    proxy.rule = (r) => (isBlobGet(r) && r.url.includes(big.digest) ? { kind: 'truncate', after: 1000 } : undefined);
+    rules({ method: 'GET', path: big.digest, action: { type: 'truncate', afterBytes: 1000 } });
     await assert.rejects(copyImage(src, `${b.host}/dst/${repo}:v1`, { credentials: anonymousCredentials, retry: fast }), (e: RegistryError) => {
       assert.ok(['SIZE_MISMATCH', 'NETWORK'].includes(e.code), e.code);
       assert.ok(e.message.includes(big.digest.slice(7, 19)), e.message);
+      assert.ok(e.message.includes(`src/${repo}`), e.message);
       return true;
     });
     assert.equal(await manifestExists(b.url, `dst/${repo}`, 'v1'), false);
@@ -123,78 +128,77 @@ describe('mirror engine under faults (real registry behind a fault proxy)', func
   it('refuses a blob whose bytes do not match its digest: no tag, no blob', async () => {
     const { img, src, repo } = await image('oci-index');
     const victim = img.children[0].layers[0];
-    proxy.rule = (r) => (isBlobGet(r) && r.url.includes(victim.digest) ? { kind: 'corrupt' } : undefined);
+    rules({ name: 'bad', method: 'GET', path: victim.digest, action: { type: 'corrupt' } });
     await assert.rejects(copyImage(src, `${b.host}/dst/${repo}:v1`, { credentials: anonymousCredentials, retry: fast }), (e: RegistryError) => {
       assert.equal(e.code, 'DIGEST_MISMATCH');
       assert.ok(e.message.includes(victim.digest), e.message);
       assert.ok(e.message.includes(`src/${repo}`), e.message);
       return true;
     });
+    assert.ok(proxy.fired('bad') >= 1);
     assert.equal(await manifestExists(b.url, `dst/${repo}`, 'v1'), false);
     assert.equal(await blobExists(b.url, `dst/${repo}`, victim.digest), false);
   });
 
   it('can be cancelled mid-copy; no tag is written', async () => {
-    const { src, repo } = await image('schema2', 3_000_000);
-    proxy.rule = (r) => (isBlobGet(r) ? { kind: 'slow', bytesPerSecond: 2_000_000 } : undefined);
+    const { img, src, repo } = await image('schema2', 100_000, 4);
+    rules({ method: 'GET', path: BLOB, skip: 1, action: { type: 'delay', ms: 3000 } });
     const ac = new AbortController();
+    const started = Date.now();
     const p = copyImage(src, `${b.host}/dst/${repo}:v1`, {
       credentials: anonymousCredentials,
       signal: ac.signal,
+      jobsPerHost: 1,
       onProgress: (e) => {
-        if (e.type === 'blob-progress' && e.bytes > 100_000) ac.abort();
+        if (e.type === 'blob-done' && e.action === 'copied') ac.abort();
       },
     });
     await assert.rejects(p, (e: RegistryError) => e.code === 'CANCELLED' && e.message.includes(`src/${repo}`));
+    assert.ok(Date.now() - started < 2900 + img.blobs.length * 10_000);
     assert.equal(await manifestExists(b.url, `dst/${repo}`, 'v1'), false);
   });
 });
 
-describe('blob redirects to another host (CDN)', function () {
+describe('token registry behind the fault proxy: CDN redirects and token faults', function () {
   this.timeout(120_000);
   let reg: RegistryHandle;
   let dst: RegistryHandle;
-  let proxy: FaultProxy;
-  let cdn: http.Server;
-  let cdnUrl = '';
-  const cdnSeen: Array<{ url: string; authorization?: string }> = [];
-  let blobs = new Map<string, Buffer>();
+  let proxy: FaultProxyHandle;
 
   before(async () => {
     [reg, dst] = await Promise.all([startRegistry({ auth: 'token' }), startRegistry()]);
-    proxy = await startProxy(reg.url);
-    cdn = http.createServer((req, res) => {
-      cdnSeen.push({ url: req.url ?? '', authorization: req.headers.authorization });
-      const digest = /blobs\/(sha256:[a-f0-9]{64})/.exec(req.url ?? '')?.[1] ?? '';
-      const bytes = blobs.get(digest);
-      if (!bytes) {
-        res.writeHead(404).end();
-        return;
-      }
-      res.writeHead(200, { 'content-length': String(bytes.length), 'content-type': 'application/octet-stream' });
-      res.end(bytes);
-    });
-    await new Promise<void>((r) => cdn.listen(0, '127.0.0.1', r));
-    cdnUrl = `http://127.0.0.1:${(cdn.address() as AddressInfo).port}`;
+    proxy = await startFaultProxy(reg.url);
   });
   after(async () => {
     await proxy?.stop();
-    await new Promise<void>((r) => cdn?.close(() => r()));
     await Promise.all([reg?.stop(), dst?.stop()]);
   });
+  afterEach(() => proxy.setRules([]));
 
-  it('follows the redirect without sending Authorization to the other host', async () => {
+  it('follows a blob redirect to another host without sending Authorization there', async () => {
     const u = reg.credentials!;
     const img = await pushImage(reg.url, 'app/cdn', 'v1', { kind: 'docker-list', layers: 2 }, u);
-    blobs = new Map(img.blobs.map((x) => [x.digest, x.bytes]));
-    proxy.rule = (r) => (isBlobGet(r) ? { kind: 'redirect', to: cdnUrl } : undefined);
+    proxy.setRules([{ name: 'cdn', method: 'GET', path: BLOB, action: { type: 'redirect' } }]);
     const creds = new StaticCredentialStore({ [proxy.host]: u });
     const r = await copyImage(`${proxy.host}/app/cdn:v1`, `${dst.host}/mirror/cdn:v1`, { credentials: creds });
     assert.equal(r.targetDigest, img.digest);
-    assert.equal(cdnSeen.length, img.blobs.length);
-    assert.ok(cdnSeen.every((s) => s.authorization === undefined), 'no Authorization at the CDN');
-    // the registry itself did get authorized requests
-    assert.ok(proxy.requests.some((q) => typeof q.headers.authorization === 'string'));
+    assert.equal(proxy.cdn.requests.length, img.blobs.length);
+    assert.ok(proxy.cdn.requests.every((q) => !q.hasAuthorization), 'no Authorization at the CDN');
+    assert.ok(proxy.requests.some((q) => q.target === 'upstream' && q.hasAuthorization));
     await assertFaithful(dst, 'mirror/cdn', 'v1', img);
+  });
+
+  it('retries a token server 503 and a registry 401 (token refreshed)', async () => {
+    const u = reg.credentials!;
+    const img = await pushImage(reg.url, 'app/tok', 'v1', { kind: 'oci', layers: 2 }, u);
+    proxy.setRules([
+      { name: 'realm503', path: /^\/__realm\//, times: 1, action: { type: 'status', status: 503 } },
+      { name: 'u401', method: 'GET', path: BLOB, skip: 0, times: 1, action: { type: 'status', status: 401, headers: { 'www-authenticate': `Bearer realm="${reg.tokenServer!.realm}",service="${reg.tokenServer!.service}"` } } },
+    ]);
+    const creds = new StaticCredentialStore({ [proxy.host]: u });
+    const r = await copyImage(`${proxy.host}/app/tok:v1`, `${dst.host}/mirror/tok:v1`, { credentials: creds, retry: fast });
+    assert.equal(r.targetDigest, img.digest);
+    assert.equal(proxy.fired('realm503'), 1);
+    assert.equal(proxy.fired('u401'), 1);
   });
 });
