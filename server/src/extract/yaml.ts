@@ -13,6 +13,7 @@
 import { parseDocument } from 'yaml';
 import type { ExtractError, RawReference } from '../model';
 import { lineOf, lineStarts, TEMPLATE_MASK } from './common';
+import { fastParse } from './fastYaml';
 import { extractFromDocument, YamlFileContext, yamlFileContext } from './yamlKinds';
 
 /** Limits applied before the yaml parser sees a document (it can hang or die on pathological input). */
@@ -173,6 +174,21 @@ export function extractChunk(chunkText: string, ctx: YamlFileContext): ChunkResu
   }
   const hadTemplates = chunkText.includes('{{');
   const masked = maskTemplates(chunkText);
+  // Fast path for the plain block-YAML subset; anything else goes to the yaml library.
+  let fast;
+  try {
+    fast = fastParse(masked);
+  } catch {
+    fast = undefined;
+  }
+  if (fast !== undefined) {
+    try {
+      extractFromDocument(undefined, fast, chunkText, ctx, references);
+    } catch (e) {
+      errors.push({ line: 0, message: `could not scan YAML document: ${(e as Error).message}` });
+    }
+    return { references, errors };
+  }
   let doc;
   try {
     doc = parseDocument(masked, { uniqueKeys: false, merge: true, prettyErrors: false, strict: false });
@@ -191,7 +207,7 @@ export function extractChunk(chunkText: string, ctx: YamlFileContext): ChunkResu
     return { references, errors };
   }
   try {
-    extractFromDocument(doc, chunkText, ctx, references);
+    extractFromDocument(doc, doc.contents, chunkText, ctx, references);
   } catch (e) {
     errors.push({ line: 0, message: `could not scan YAML document: ${(e as Error).message}` });
   }

@@ -49,7 +49,7 @@ class Emitter {
   private byNode = new Map<Node, RawReference>();
 
   constructor(
-    private readonly doc: Document,
+    private readonly doc: Document | undefined,
     private readonly src: string,
     private readonly out: RawReference[],
   ) {}
@@ -57,7 +57,7 @@ class Emitter {
   resolve(node: unknown): YNode {
     let n = node as YNode;
     let guard = 0;
-    while (n && isAlias(n) && guard++ < 100) n = (n as Alias).resolve(this.doc) as YNode;
+    while (n && isAlias(n) && this.doc && guard++ < 100) n = (n as Alias).resolve(this.doc) as YNode;
     return n && isAlias(n) ? undefined : n;
   }
 
@@ -400,10 +400,10 @@ const CLOUDBUILD_KEYS = ['substitutions', 'images', 'options', 'timeout', 'artif
 const CLOUDBUILD_STEP_KEYS = ['args', 'entrypoint', 'script', 'waitFor', 'dir', 'secretEnv', 'volumes', 'allowFailure', 'automapSubstitutions'];
 
 /** Classifies one parsed document and emits its references into `out`. */
-export function extractFromDocument(doc: Document, src: string, ctx: YamlFileContext, out: RawReference[]): void {
+export function extractFromDocument(doc: Document | undefined, contents: unknown, src: string, ctx: YamlFileContext, out: RawReference[]): void {
   const em = new Emitter(doc, src, out);
   const v = new View(em);
-  const root = em.resolve(doc.contents);
+  const root = em.resolve(contents);
   if (!root || !isMap(root)) {
     // A top-level List of objects without apiVersion is not a known format.
     return;

@@ -1,0 +1,356 @@
+/**
+ * A fast, strict parser for the common subset of block YAML found in
+ * Kubernetes manifests and CI files: block mappings and sequences, plain and
+ * single-line quoted scalars, `[a, "b"]` flow sequences of scalars, `{}`,
+ * block scalars (`|`, `>`), comments. It builds `yaml` library nodes with the
+ * same source ranges as the library would. Anything outside the subset
+ * (anchors, aliases, tags, merge keys, multi-line flow or quoted scalars,
+ * plain multi-line scalars, tabs as indentation, explicit keys, directives...)
+ * makes it give up (return `undefined`) and the caller falls back to the full
+ * `yaml` parser. The `yaml` library is about ten times slower on large
+ * multi-document manifests; this keeps a 50k-line file well under a second.
+ */
+import { Pair, Scalar, YAMLMap, YAMLSeq } from 'yaml';
+
+type FNode = Scalar | YAMLMap | YAMLSeq;
+
+class Bail extends Error {}
+const BAIL = new Bail('unsupported');
+
+interface Line {
+  /** Offset of the first non-space character. */
+  start: number;
+  /** Offset of the end of the line (before \r\n / \n). */
+  end: number;
+  indent: number;
+  tab: boolean;
+}
+
+function isSpace(c: number): boolean {
+  return c === 32 || c === 9;
+}
+
+export function fastParse(src: string): FNode | null | undefined {
+  try {
+    return new FastParser(src).parseDocument();
+  } catch (e) {
+    if (e instanceof Bail) return undefined;
+    throw e;
+  }
+}
+
+class FastParser {
+  private lines: Line[] = [];
+  private i = 0;
+
+  constructor(private readonly src: string) {}
+
+  parseDocument(): FNode | null {
+    const src = this.src;
+    const n = src.length;
+    let pos = src.charCodeAt(0) === 0xfeff ? 1 : 0;
+    let first = true;
+    while (pos < n) {
+      let nl = src.indexOf('\n', pos);
+      if (nl < 0) nl = n;
+      let end = nl;
+      if (end > pos && src.charCodeAt(end - 1) === 13) end--;
+      let p = pos;
+      while (p < end && src.charCodeAt(p) === 32) p++;
+      const tab = p < end && src.charCodeAt(p) === 9;
+      let q = p;
+      while (q < end && isSpace(src.charCodeAt(q))) q++;
+      const c = src.charCodeAt(q);
+      if (q < end && c !== 35 /* # */) {
+        if (p === pos && (c === 45 || c === 46) && end - q >= 3) {
+          const three = src.slice(q, q + 3);
+          if ((three === '---' || three === '...') && (end - q === 3 || isSpace(src.charCodeAt(q + 3)))) {
+            const rest = src.slice(q + 3, end).trim();
+            if (rest && !rest.startsWith('#')) throw BAIL;
+            if (three === '...') {
+              // Only blank lines and comments may follow.
+              if (/^\s*(#[^\n]*)?(\n\s*(#[^\n]*)?)*$/.test(src.slice(nl))) break;
+              throw BAIL;
+            }
+            if (!first || this.lines.length > 0) throw BAIL;
+            first = false;
+            pos = nl + 1;
+            continue;
+          }
+        }
+        if (p === pos && c === 37 /* % */) throw BAIL;
+        this.lines.push({ start: q, end, indent: p - pos, tab });
+      }
+      first = false;
+      pos = nl + 1;
+    }
+    if (this.lines.length === 0) return null;
+    const root = this.parseBlock(this.lines[0].indent, -1);
+    if (this.i < this.lines.length) throw BAIL;
+    return root;
+  }
+
+  /** Parses the node starting at line i whose indentation is `indent`. */
+  private parseBlock(indent: number, parentCol: number): FNode {
+    const line = this.lines[this.i];
+    if (line.tab) throw BAIL;
+    if (line.indent !== indent || indent <= parentCol) throw BAIL;
+    if (this.isSeqItem(line.start, line.end)) return this.parseSeq(indent);
+    const key = this.tryKey(line.start, line.end);
+    if (key) return this.parseMap(indent, line.start, key);
+    // A bare scalar as a whole document: rare, let the full parser do it.
+    throw BAIL;
+  }
+
+  private isSeqItem(p: number, end: number): boolean {
+    return this.src.charCodeAt(p) === 45 && (p + 1 === end || isSpace(this.src.charCodeAt(p + 1)));
+  }
+
+  private parseSeq(col: number): YAMLSeq {
+    const seq = new YAMLSeq();
+    while (this.i < this.lines.length) {
+      const line = this.lines[this.i];
+      if (line.indent < col) break;
+      if (line.indent > col || line.tab) throw BAIL;
+      if (!this.isSeqItem(line.start, line.end)) break;
+      let p = line.start + 1;
+      while (p < line.end && isSpace(this.src.charCodeAt(p))) p++;
+      if (p >= line.end || this.src.charCodeAt(p) === 35) {
+        // `-` alone (or with a comment): the item is on the following lines, or null.
+        this.i++;
+        seq.items.push(this.nestedOrNull(col, false, line.end));
+        continue;
+      }
+      if (this.isSeqItem(p, line.end)) throw BAIL; // `- - x`
+      const itemCol = line.indent + (p - line.start);
+      const key = this.tryKey(p, line.end);
+      if (key) {
+        seq.items.push(this.parseMap(itemCol, p, key));
+        continue;
+      }
+      this.i++;
+      seq.items.push(this.inlineValue(p, line.end, col));
+    }
+    return seq;
+  }
+
+  /**
+   * Parses a mapping whose first key starts at offset `p` on the current line
+   * (column `col`); following entries are lines indented exactly `col`.
+   */
+  private parseMap(col: number, p: number, firstKey: { key: Scalar; after: number }): YAMLMap {
+    const map = new YAMLMap();
+    let key: { key: Scalar; after: number } | undefined = firstKey;
+    let lineEnd = this.lines[this.i].end;
+    for (;;) {
+      this.i++;
+      const value = this.valueAfterColon(key.after, lineEnd, col);
+      map.items.push(new Pair(key.key, value));
+      if (this.i >= this.lines.length) break;
+      const line = this.lines[this.i];
+      if (line.indent < col) break;
+      if (line.indent > col || line.tab) throw BAIL;
+      if (this.isSeqItem(line.start, line.end)) break; // the parent (compact sequence) decides
+      key = this.tryKey(line.start, line.end);
+      if (!key) throw BAIL;
+      lineEnd = line.end;
+      void p;
+    }
+    return map;
+  }
+
+  /** The value after `key:` starting at `p` (line already consumed). */
+  private valueAfterColon(p: number, end: number, col: number): FNode | Scalar {
+    while (p < end && isSpace(this.src.charCodeAt(p))) p++;
+    if (p >= end || this.src.charCodeAt(p) === 35) return this.nestedOrNull(col, true, p);
+    return this.inlineValue(p, end, col);
+  }
+
+  /** Value on following lines (deeper, or a compact sequence at the same column for map values), else null. */
+  private nestedOrNull(col: number, allowCompactSeq: boolean, at: number): FNode | Scalar {
+    if (this.i < this.lines.length) {
+      const next = this.lines[this.i];
+      if (next.indent > col) return this.parseBlock(next.indent, col);
+      if (allowCompactSeq && next.indent === col && !next.tab && this.isSeqItem(next.start, next.end)) return this.parseSeq(col);
+    }
+    const s = new Scalar(null);
+    s.range = [at, at, at];
+    return s;
+  }
+
+  /** A value written on the current line at `p`; the following lines must not continue it. */
+  private inlineValue(p: number, end: number, col: number): FNode | Scalar {
+    const src = this.src;
+    const c = src.charCodeAt(p);
+    let node: FNode | Scalar;
+    if (c === 34 || c === 39) {
+      const q = this.quoted(p, end);
+      node = q.node;
+      this.expectEndOfLine(q.next, end);
+    } else if (c === 91 /* [ */) {
+      const r = this.flowSeq(p, end);
+      node = r.node;
+      this.expectEndOfLine(r.next, end);
+    } else if (c === 123 /* { */) {
+      let q = p + 1;
+      while (q < end && isSpace(src.charCodeAt(q))) q++;
+      if (src.charCodeAt(q) !== 125) throw BAIL;
+      node = new YAMLMap();
+      this.expectEndOfLine(q + 1, end);
+    } else if (c === 124 || c === 62 /* | > */) {
+      const header = src.slice(p, end);
+      if (!/^[|>][+-]?[ \t]*(#.*)?$/.test(header)) throw BAIL;
+      // Content: following lines indented deeper than the parent column.
+      const lines = this.lines;
+      let j = this.i;
+      while (j < lines.length && lines[j].indent > col) j++;
+      const last = j > this.i ? lines[j - 1].end : end;
+      this.i = j;
+      const s = new Scalar('');
+      s.type = c === 124 ? 'BLOCK_LITERAL' : 'BLOCK_FOLDED';
+      s.range = [p, last, last];
+      return s;
+    } else {
+      node = this.plain(p, end, false);
+    }
+    // A deeper line after a complete inline value would continue it (multi-line scalar) or be an error.
+    if (this.i < this.lines.length && this.lines[this.i].indent > col) throw BAIL;
+    return node;
+  }
+
+  private expectEndOfLine(p: number, end: number): void {
+    const src = this.src;
+    while (p < end && isSpace(src.charCodeAt(p))) p++;
+    if (p < end && src.charCodeAt(p) !== 35) throw BAIL;
+  }
+
+  private quoted(p: number, end: number): { node: Scalar; next: number } {
+    const src = this.src;
+    const q = src.charCodeAt(p);
+    let j = p + 1;
+    for (;;) {
+      if (j >= end) throw BAIL; // multi-line quoted scalar
+      const c = src.charCodeAt(j);
+      if (q === 34 && c === 92) throw BAIL; // escapes: leave to the full parser
+      if (c === q) {
+        if (q === 39 && src.charCodeAt(j + 1) === 39) {
+          j += 2;
+          continue;
+        }
+        break;
+      }
+      j++;
+    }
+    const inner = src.slice(p + 1, j);
+    const s = new Scalar(q === 39 ? inner.replace(/''/g, "'") : inner);
+    s.type = q === 39 ? 'QUOTE_SINGLE' : 'QUOTE_DOUBLE';
+    s.range = [p, j + 1, j + 1];
+    return { node: s, next: j + 1 };
+  }
+
+  /** `[a, "b", 'c']` on one line. */
+  private flowSeq(p: number, end: number): { node: YAMLSeq; next: number } {
+    const src = this.src;
+    const seq = new YAMLSeq();
+    seq.flow = true;
+    let j = p + 1;
+    const skip = () => {
+      while (j < end && isSpace(src.charCodeAt(j))) j++;
+    };
+    skip();
+    if (src.charCodeAt(j) === 93) return { node: seq, next: j + 1 };
+    for (;;) {
+      skip();
+      if (j >= end) throw BAIL;
+      const c = src.charCodeAt(j);
+      if (c === 34 || c === 39) {
+        const q = this.quoted(j, end);
+        seq.items.push(q.node);
+        j = q.next;
+      } else {
+        const s = this.plain(j, end, true);
+        seq.items.push(s);
+        j = s.range![2];
+      }
+      skip();
+      const d = src.charCodeAt(j);
+      if (d === 44) {
+        j++;
+        skip();
+        if (src.charCodeAt(j) === 93) return { node: seq, next: j + 1 }; // trailing comma
+        continue;
+      }
+      if (d === 93) return { node: seq, next: j + 1 };
+      throw BAIL;
+    }
+  }
+
+  /** A plain scalar starting at p; in flow context it stops at `,` `]`. */
+  private plain(p: number, end: number, flow: boolean): Scalar {
+    const src = this.src;
+    const c = src.charCodeAt(p);
+    const next = src.charCodeAt(p + 1);
+    // Indicators that cannot start a plain scalar (or that we leave to the full parser).
+    if ('&*!%@`#,[]{}|>\'"'.includes(src[p])) throw BAIL;
+    if ((c === 45 || c === 63 || c === 58) && (p + 1 >= end || isSpace(next) || (flow && (next === 44 || next === 93)))) throw BAIL;
+    let j = p;
+    let last = p; // end of the last non-space character
+    while (j < end) {
+      const d = src.charCodeAt(j);
+      if (d === 35 && j > p && isSpace(src.charCodeAt(j - 1))) break; // comment
+      if (d === 58) {
+        const e = src.charCodeAt(j + 1);
+        if (j + 1 >= end || isSpace(e) || (flow && (e === 44 || e === 93 || e === 91 || e === 123 || e === 125))) throw BAIL; // a mapping
+      }
+      if (flow && (d === 44 || d === 93)) break;
+      if (flow && (d === 91 || d === 123 || d === 125)) throw BAIL;
+      if (!isSpace(d)) last = j + 1;
+      j++;
+    }
+    if (last === p) throw BAIL;
+    const raw = src.slice(p, last);
+    const s = new Scalar(raw === '~' || raw === 'null' || raw === 'Null' || raw === 'NULL' ? null : raw);
+    s.type = 'PLAIN';
+    s.range = [p, last, flow ? j : last];
+    if (flow) s.range = [p, last, last];
+    return s;
+  }
+
+  /** `key:` at p; returns the key scalar and the offset after the colon. */
+  private tryKey(p: number, end: number): { key: Scalar; after: number } | undefined {
+    const src = this.src;
+    const c = src.charCodeAt(p);
+    if (c === 34 || c === 39) {
+      let q;
+      try {
+        q = this.quoted(p, end);
+      } catch {
+        return undefined;
+      }
+      let j = q.next;
+      while (j < end && isSpace(src.charCodeAt(j))) j++;
+      if (src.charCodeAt(j) === 58 && (j + 1 >= end || isSpace(src.charCodeAt(j + 1)))) return { key: q.node, after: j + 1 };
+      return undefined;
+    }
+    // Find `:` followed by space or end of line, before any comment.
+    let j = p;
+    while (j < end) {
+      const d = src.charCodeAt(j);
+      if (d === 35 && j > p && isSpace(src.charCodeAt(j - 1))) return undefined;
+      if (d === 58 && (j + 1 >= end || isSpace(src.charCodeAt(j + 1)))) break;
+      j++;
+    }
+    if (j >= end) return undefined;
+    let k = j;
+    while (k > p && isSpace(src.charCodeAt(k - 1))) k--;
+    if (k === p) throw BAIL; // `: value` (empty key)
+    const raw = src.slice(p, k);
+    if (raw === '<<') throw BAIL; // merge key
+    if ('&*!%@`#,[]{}|>?'.includes(raw[0]) || (raw[0] === '-' && (raw.length === 1 || isSpace(raw.charCodeAt(1))))) throw BAIL;
+    if (/[[\]{},]/.test(raw)) throw BAIL;
+    const s = new Scalar(raw);
+    s.type = 'PLAIN';
+    s.range = [p, k, k];
+    return { key: s, after: j + 1 };
+  }
+}
