@@ -151,7 +151,7 @@ export class BigQueryTestServer {
       );
     }
 
-    const m = /^\/bigquery\/v2\/projects\/([^/]+)\/(jobs|queries)(?:\/([^/]+))?(\/cancel)?$/.exec(u.pathname);
+    const m = /^(?:\/bigquery\/v2)?\/projects\/([^/]+)\/(jobs|queries)(?:\/([^/]+))?(\/cancel)?$/.exec(u.pathname);
     if (!m) return this.send(res, 404, googleError(404, 'notFound', `Not found: ${u.pathname}`));
     const projectId = decodeURIComponent(m[1]);
     const kind = m[2];
