@@ -5,6 +5,20 @@ import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { waitFor } from '../../harness/ports';
 
+/** pids of processes whose command line mentions `needle` (scans /proc). */
+function pidsMentioning(needle: string): number[] {
+  const out: number[] = [];
+  for (const e of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      if (fs.readFileSync(`/proc/${e}/cmdline`, 'utf8').includes(needle)) out.push(Number(e));
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
+
 describe('harness: registry processes never outlive the test process', function () {
   this.timeout(60000);
 
@@ -21,9 +35,11 @@ describe('harness: registry processes never outlive the test process', function 
       const r = await fetch(`${url}/v2/`);
       assert.equal(r.status, 200);
       assert.ok(fs.existsSync(dir));
+      const config = path.join(path.dirname(dir), 'config.yml');
+      assert.ok(pidsMentioning(config).length >= 1, 'registry process found');
       child.kill('SIGKILL');
-      await waitFor(async () => (await fetch(`${url}/v2/`).then(() => false, () => true)), 20000, 'registry to die');
-      await waitFor(async () => !fs.existsSync(dir), 20000, 'temp dir removal');
+      await waitFor(async () => pidsMentioning(config).length === 0, 30000, 'registry to die');
+      await waitFor(async () => !fs.existsSync(dir), 30000, 'temp dir removal');
     } finally {
       child.kill('SIGKILL');
     }
