@@ -317,10 +317,15 @@ export class PullCountService {
   /** Queries the source now (one query for the whole workspace). Concurrent calls share one run. Never throws. */
   refresh(opts: RefreshOptions = {}): Promise<PullStatus> {
     if (this.loading) return this.loading;
-    const run = this.doRefresh(opts).finally(() => {
-      this.loading = undefined;
+    const run = (async () => {
+      try {
+        await this.doRefresh(opts);
+      } finally {
+        this.loading = undefined;
+      }
       this.emit();
-    });
+      return this.status();
+    })();
     this.loading = run;
     this.emit();
     return run;

@@ -38,7 +38,7 @@ export function formatBytes(bytes: number): string {
 }
 
 function escapeMd(s: string): string {
-  return s.replace(/([\\`*_{}[\]()#+!|<>~])/g, '\\$1');
+  return s.replace(/([\\`*_[\]<>|])/g, '\\$1');
 }
 
 function days(window: PullWindow | number | undefined): number | undefined {
