@@ -158,6 +158,8 @@ export class FakeGcp {
   readonly clientId = 'ar-migrate-test-client';
   readonly clientSecret = `secret-${crypto.randomBytes(8).toString('hex')}`;
   tokenRequests = 0;
+  /** Answer the next N API requests with 503 UNAVAILABLE (transient failure). */
+  failNext = 0;
   opPollsUntilDone: number;
   /** When set, operations finish with this error instead of the repository. */
   nextOperationError?: { code: number; message: string };
@@ -338,6 +340,10 @@ export class FakeGcp {
         'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.',
         [{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'ACCESS_TOKEN_TYPE_UNSUPPORTED', domain: 'googleapis.com' }],
       );
+    }
+    if (this.failNext > 0) {
+      this.failNext--;
+      return gError(503, 'The service is currently unavailable.');
     }
     const r: Req = { method, path: p, query: u.searchParams, body, headers: req.headers };
     const handlers: Record<string, Handler> = {

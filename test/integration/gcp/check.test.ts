@@ -149,6 +149,20 @@ describe('check: target repository and permissions (loopback Google APIs)', func
     await assert.rejects(p, (e: GcpError) => e.kind === 'cancelled' && /keeps running/.test(e.message));
   });
 
+  it('retries reads on 503 but not a create', async () => {
+    fake.addRepository('my-proj', 'us-central1', 'mirror');
+    const ar = new ArtifactRegistry(apiFor(fake));
+    fake.failNext = 2;
+    const repo = await ar.getRepository({ project: 'my-proj', location: 'us-central1', repository: 'mirror' });
+    assert.equal(repo?.format, 'DOCKER');
+    fake.failNext = 1;
+    await assert.rejects(
+      ar.createRepository({ project: 'my-proj', location: 'us-central1', repository: 'other' }),
+      (e: GcpError) => e.kind === 'unavailable' && /503/.test(e.message),
+    );
+    assert.equal(fake.failNext, 0);
+  });
+
   it('explains a disabled Artifact Registry API with the exact enable command', async () => {
     fake.disableService('my-proj', 'artifactregistry');
     const report = await runChecks(apiFor(fake), { target: target(T) });
