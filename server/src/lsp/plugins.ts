@@ -1,0 +1,7 @@
+/**
+ * Plug-ins of the language server (see context.ts ServerPlugin). Feature
+ * owners add their module here, e.g. `import { pullCountsPlugin } from '../pulls/lsp'`.
+ */
+import type { ServerPlugin } from './context';
+
+export const PLUGINS: ServerPlugin[] = [];

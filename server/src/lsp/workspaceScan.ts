@@ -1,0 +1,295 @@
+/**
+ * Workspace-wide requests (the VS Code client's bulk migration uses them):
+ *
+ *   arMigrate/scanWorkspace  (also command `arMigrate.scanWorkspace`)
+ *     params { folders?: string[] (URIs or paths; default: workspace folders), all?: boolean, includeIgnored?: boolean }
+ *     result { findings: WorkspaceFinding[], errors: WorkspaceError[], filesScanned: number, target?: string, targetError?: string }
+ *
+ *   arMigrate/rewriteEdits   (also command `arMigrate.rewriteEdits`)
+ *     params { mapping?: {[normalizedOrName: string]: string}, uris?: string[], folders?: string[], apply?: boolean }
+ *     result { edit: WorkspaceEdit, files: number, rewritten: number, skipped: {uri, line, text, reason}[], applied?: boolean }
+ *     Without `mapping`, every third-party pulled reference goes to the configured target.
+ *
+ * Files are walked with the CLI's walker; open documents are read from the
+ * editor (unsaved changes included), others from disk.
+ */
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { CancellationToken, Range, TextEdit, WorkDoneProgressReporter, WorkspaceEdit } from 'vscode-languageserver/node';
+import { findingCode, findingMessage } from '../analyze';
+import { rewriteFile } from '../edits/rewrite';
+import type { Finding } from '../model';
+import { findConfig } from '../workspace/config';
+import { scanText } from '../workspace/scan';
+import { walk } from '../workspace/walk';
+import type { ServerContext } from './context';
+import type { EffectiveSettings } from './settings';
+
+export const SCAN_WORKSPACE_REQUEST = 'arMigrate/scanWorkspace';
+export const REWRITE_EDITS_REQUEST = 'arMigrate/rewriteEdits';
+export const SCAN_WORKSPACE_COMMAND = 'arMigrate.scanWorkspace';
+export const REWRITE_EDITS_COMMAND = 'arMigrate.rewriteEdits';
+
+export interface ScanWorkspaceParams {
+  folders?: string[];
+  /** Include first-party references too. */
+  all?: boolean;
+  /** Include references silenced by ignore comments / ignoredImages (with ignored: true). */
+  includeIgnored?: boolean;
+}
+
+export interface WorkspaceFinding {
+  uri: string;
+  /** Path relative to its workspace folder, `/` separators. */
+  file: string;
+  folder: string;
+  range: Range;
+  text: string;
+  resolved: string;
+  normalized?: string;
+  registry?: string;
+  /** Repository name without tag (docker.io/library/nginx). */
+  name?: string;
+  tag?: string;
+  digest?: string;
+  thirdParty: boolean;
+  ignored: boolean;
+  pulled: boolean;
+  kind: string;
+  composite?: boolean;
+  usedAt?: Range;
+  /** Diagnostic code (`third-party-image`, `invalid-image-reference`), absent for first-party. */
+  code?: string;
+  message: string;
+  error?: string;
+  /** Where a rewrite would point, when a valid target is configured. */
+  target?: string;
+}
+
+export interface WorkspaceError {
+  uri: string;
+  file: string;
+  /** 0-based, absent for a whole-file problem. */
+  line?: number;
+  message: string;
+}
+
+export interface ScanWorkspaceResult {
+  findings: WorkspaceFinding[];
+  errors: WorkspaceError[];
+  filesScanned: number;
+  target?: string;
+  targetError?: string;
+}
+
+function toPath(folder: string): string {
+  return folder.startsWith('file:') ? fileURLToPath(folder) : folder;
+}
+
+interface FileFindings {
+  uri: string;
+  file: string;
+  folder: string;
+  text: string;
+  findings: Finding[];
+  settings: EffectiveSettings;
+}
+
+/** Walks the folders and analyses every candidate file (open documents from memory). */
+async function collect(
+  ctx: ServerContext,
+  folders: string[] | undefined,
+  token: CancellationToken | undefined,
+  progress: WorkDoneProgressReporter | undefined,
+  errors: WorkspaceError[],
+): Promise<FileFindings[]> {
+  const roots = (folders && folders.length ? folders : ctx.workspaceFolders()).map(toPath);
+  const controller = new AbortController();
+  const sub = token?.onCancellationRequested(() => controller.abort());
+  const out: FileFindings[] = [];
+  try {
+    for (const root of roots) {
+      const folderUri = pathToFileURL(root).toString();
+      const settings = await ctx.settingsFor(folderUri);
+      let exclude: string[] = [];
+      try {
+        exclude = findConfig(root)?.config.exclude ?? [];
+      } catch (err) {
+        errors.push({ uri: folderUri, file: '.ar-migrate.json', message: (err as Error).message });
+      }
+      progress?.report(`listing ${path.basename(root)}…`);
+      const walked = await walk([root], { signal: controller.signal, exclude });
+      for (const p of walked.problems) {
+        errors.push({ uri: pathToFileURL(p.path).toString(), file: rel(root, p.path), message: p.message });
+      }
+      let i = 0;
+      for (const f of walked.files) {
+        if (controller.signal.aborted) throw new Error('cancelled');
+        i++;
+        if (i % 25 === 0) progress?.report(Math.round((i / walked.files.length) * 100), `${i}/${walked.files.length} files`);
+        const uri = pathToFileURL(f.path).toString();
+        const open = ctx.state(uri);
+        const fileSettings = await ctx.settingsFor(uri);
+        if (open) {
+          const a = open.analyze(fileSettings);
+          for (const e of a.errors) errors.push({ uri, file: rel(root, f.path), line: e.line, message: e.message });
+          if (a.fileKind !== 'unknown') out.push({ uri, file: rel(root, f.path), folder: folderUri, text: open.document.getText(), findings: a.findings, settings: fileSettings });
+          continue;
+        }
+        let text: string;
+        try {
+          const buf = await fs.readFile(f.path);
+          if (buf.subarray(0, 8000).includes(0)) continue;
+          text = buf.toString('utf8');
+        } catch (err) {
+          errors.push({ uri, file: rel(root, f.path), message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
+          continue;
+        }
+        const r = scanText(f.path, text, fileSettings.policy);
+        for (const e of r.errors) errors.push({ uri, file: rel(root, f.path), line: e.line, message: e.message });
+        if (r.fileKind !== 'unknown') out.push({ uri, file: rel(root, f.path), folder: folderUri, text, findings: r.findings, settings: fileSettings });
+        if (i % 50 === 0) await new Promise((res) => setImmediate(res)); // keep answering other requests
+      }
+      void settings;
+    }
+  } finally {
+    sub?.dispose();
+  }
+  return out;
+}
+
+function rel(root: string, p: string): string {
+  return path.relative(root, p).split(path.sep).join('/') || path.basename(p);
+}
+
+export async function scanWorkspace(
+  ctx: ServerContext,
+  params: ScanWorkspaceParams | undefined,
+  token?: CancellationToken,
+  progress?: WorkDoneProgressReporter,
+): Promise<ScanWorkspaceResult> {
+  const errors: WorkspaceError[] = [];
+  progress?.begin('AR Migrate: scanning the workspace', 0, undefined, true);
+  try {
+    const files = await collect(ctx, params?.folders, token, progress, errors);
+    const findings: WorkspaceFinding[] = [];
+    for (const file of files) {
+      for (const f of file.findings) {
+        const invalid = Boolean(f.error || !f.ref);
+        if (f.ignored && !params?.includeIgnored) continue;
+        if (!invalid && !f.thirdParty && !params?.all) continue;
+        findings.push({
+          uri: file.uri,
+          file: file.file,
+          folder: file.folder,
+          range: f.range,
+          text: f.text,
+          resolved: f.resolved,
+          normalized: f.normalized,
+          registry: f.registry,
+          name: f.ref?.name,
+          tag: f.ref && !f.ref.implicitLatest ? f.ref.tag : undefined,
+          digest: f.ref?.digest,
+          thirdParty: f.thirdParty,
+          ignored: f.ignored,
+          pulled: f.pulled,
+          kind: f.kind,
+          composite: f.composite,
+          usedAt: f.usedAt,
+          code: findingCode(f),
+          message: findingMessage(f),
+          error: f.error,
+          target: f.thirdParty ? file.settings.targetOf(f) : undefined,
+        });
+      }
+    }
+    const ws = await ctx.settingsFor();
+    return {
+      findings,
+      errors,
+      filesScanned: files.length,
+      target: ws.base?.base,
+      targetError: ws.target && !ws.target.ok ? ws.target.error : undefined,
+    };
+  } finally {
+    progress?.done();
+  }
+}
+
+export interface RewriteEditsParams {
+  /** Image -> target. Keys: normalised reference (docker.io/library/nginx:1.27) or name (docker.io/library/nginx); values: target name or full reference. */
+  mapping?: Record<string, string>;
+  /** Restrict to these documents. */
+  uris?: string[];
+  folders?: string[];
+  /** Apply through workspace/applyEdit instead of only returning the edit. */
+  apply?: boolean;
+}
+
+export interface RewriteEditsResult {
+  edit: WorkspaceEdit;
+  files: number;
+  rewritten: number;
+  skipped: { uri: string; line: number; text: string; reason: string }[];
+  applied?: boolean;
+  error?: string;
+}
+
+export async function rewriteEdits(
+  ctx: ServerContext,
+  params: RewriteEditsParams | undefined,
+  token?: CancellationToken,
+  progress?: WorkDoneProgressReporter,
+): Promise<RewriteEditsResult> {
+  const errors: WorkspaceError[] = [];
+  progress?.begin('AR Migrate: preparing rewrites', 0, undefined, true);
+  let files: FileFindings[];
+  try {
+    files = await collect(ctx, params?.folders, token, progress, errors);
+  } finally {
+    progress?.done();
+  }
+  if (params?.uris?.length) {
+    const wantedUris = new Set(params.uris);
+    files = files.filter((f) => wantedUris.has(f.uri));
+    // Open documents outside the workspace folders.
+    for (const uri of wantedUris) {
+      if (files.some((f) => f.uri === uri)) continue;
+      const open = ctx.state(uri);
+      if (!open) continue;
+      const s = await ctx.settingsFor(uri);
+      files.push({ uri, file: uri, folder: '', text: open.document.getText(), findings: open.analyze(s).findings, settings: s });
+    }
+  }
+  const changes: Record<string, TextEdit[]> = {};
+  const documentChanges: { textDocument: { uri: string; version: number | null }; edits: TextEdit[] }[] = [];
+  const skipped: RewriteEditsResult['skipped'] = [];
+  let rewritten = 0;
+  let missingTarget: string | undefined;
+  for (const file of files) {
+    const candidates = file.findings.filter((f) => f.thirdParty && !f.ignored && f.pulled && f.ref && !f.error);
+    if (candidates.length === 0) continue;
+    const mapping = params?.mapping;
+    if (!mapping && !file.settings.base) {
+      missingTarget = file.settings.target && !file.settings.target.ok ? file.settings.target.error : 'no target: set "arMigrate.target" or pass a mapping';
+      continue;
+    }
+    const r = rewriteFile(file.text, candidates, mapping ?? ((f) => file.settings.targetNameOf(f)));
+    for (const s of r.skipped) skipped.push({ uri: file.uri, line: s.finding.range.start.line, text: s.finding.text, reason: s.reason });
+    if (r.edits.length === 0) continue;
+    rewritten += r.rewritten.length;
+    changes[file.uri] = r.edits;
+    const open = ctx.state(file.uri);
+    documentChanges.push({ textDocument: { uri: file.uri, version: open ? open.document.version : null }, edits: r.edits });
+  }
+  const useDocChanges = Boolean(ctx.initializeParams()?.capabilities.workspace?.workspaceEdit?.documentChanges);
+  const edit: WorkspaceEdit = useDocChanges ? { documentChanges } : { changes };
+  const result: RewriteEditsResult = { edit, files: Object.keys(changes).length, rewritten, skipped, error: rewritten === 0 ? missingTarget : undefined };
+  if (params?.apply && result.files > 0) {
+    const applied = await ctx.connection.workspace.applyEdit({ label: 'Rewrite images to Artifact Registry', edit });
+    result.applied = applied.applied;
+    if (!applied.applied && applied.failureReason) result.error = applied.failureReason;
+  }
+  return result;
+}
