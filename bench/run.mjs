@@ -7,13 +7,15 @@
 //
 // Options: --only=LIST (k8s, docker, scan), --edits=N measured edits per server (default 40),
 // --warmup-edits=N (5), --runs=N fresh server processes per server for first diagnostics (3),
-// --deployments=N (2000), --dockerfile-lines=N (300), --scan-files=N (20000), --scan-runs=N (3),
-// --json=FILE write all raw figures, --strict exit 1 when a target is missed or recall < 1.
-import { writeFileSync } from 'node:fs';
+// --deployments=N (2000), --flow-rate=R share of documents using flow mappings (0.1), --dockerfile-lines=N (300), --scan-files=N (20000), --scan-runs=N (3),
+// --json=FILE write all raw figures, --strict exit 1 when a target is missed or recall < 1,
+// --profile one extra run of our server per LSP scenario under node --cpu-prof, hotspots printed.
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
+import { summarizeCpuProfile } from './lib/cpuprofile.mjs';
 import { generateDockerfile } from './lib/gen/dockerfile.mjs';
 import { generateK8sManifest } from './lib/gen/k8s.mjs';
 import { fmtMiB, fmtMs, fmtRatio, max, median, percentile } from './lib/stats.mjs';
@@ -41,6 +43,7 @@ const log = (s) => process.stderr.write(`[bench +${((performance.now() - started
 /** rows: [metric, ours, peer, ratio, target, verdict] */
 const tables = [];
 const notes = [];
+const profiles = [];
 let failures = 0;
 const raw = { machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version, loadavg: os.loadavg() }, started: new Date().toISOString() };
 
@@ -118,8 +121,37 @@ async function compareServers(title, fixture, peer, targets) {
     if (o.edits < EDITS) notes.push(`${title}: ar-migrate measured ${o.edits}/${EDITS} edits.`);
   }
   if (p.errors.length) notes.push(`${title}: ${p.label} errors: ${p.errors.join(' | ')}`);
+  if (args.profile && probe.ready) await profileOurs(title, oursDef, fixture);
   if (p.edits < EDITS) notes.push(`${title}: ${p.label} measured ${p.edits}/${EDITS} edits (time budget).`);
   if (peerDef.note) notes.push(peerDef.note);
+}
+
+/** One extra run of our server under node --cpu-prof (same edits); prints where the time goes. */
+async function profileOurs(title, def, fixture) {
+  const dir = mkdtempSync(join(os.tmpdir(), 'arm-bench-prof-'));
+  try {
+    const res = await runLspScenario(def, fixture, {
+      edits: EDITS,
+      warmupEdits: 0,
+      nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval=250'],
+      log,
+    });
+    const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
+    if (!files.length) {
+      notes.push(`${title}: --profile produced no .cpuprofile (server did not exit normally?)`);
+      return;
+    }
+    const s = summarizeCpuProfile(join(dir, files[0]), { root: ROOT, top: 15 });
+    raw[title].profile = s;
+    const lines = [`${title}: CPU profile of ar-migrate (first diagnostics ${fmtMs(res.firstMs)} + ${res.editLatencies.length} edits; busy ${fmtMs(s.busyMs)}), under --cpu-prof:`];
+    lines.push('  inclusive time, server/src functions:');
+    for (const f of s.inclusive) lines.push(`    ${fmtMs(f.totalMs).padStart(8)} ${f.pct.toFixed(1).padStart(5)}%  ${f.where} ${f.name}`);
+    lines.push('  self time, all functions:');
+    for (const f of s.functions) lines.push(`    ${fmtMs(f.selfMs).padStart(8)} ${f.pct.toFixed(1).padStart(5)}%  ${f.where} ${f.name}`);
+    profiles.push(lines.join('\n'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 async function scanBench() {
@@ -181,14 +213,15 @@ async function main() {
   guard.unref();
 
   if (only.has('k8s')) {
-    const g = generateK8sManifest({ deployments: num('deployments', 2000) });
+    const flowRate = num('flow-rate', 0.1);
+    const g = generateK8sManifest({ deployments: num('deployments', 2000), flowRate });
     await compareServers('k8s', {
       fileName: 'manifest.yaml',
       languageId: 'yaml',
       text: g.text,
       images: g.images,
       expectedOurs: g.images.filter((i) => i.thirdParty).length,
-      description: `${g.documents} Deployments, ${g.lines} lines, ${(g.text.length / 1e6).toFixed(1)} MB, ${g.images.length} image refs`,
+      description: `${g.documents} Deployments, ${g.lines} lines, ${(g.text.length / 1e6).toFixed(1)} MB, ${g.images.length} image refs, ${Math.round(flowRate * 100)}% of documents in flow style`,
     }, 'yaml', { first: 0.4, editP95: 0.05, rss: 0.2 });
   }
   if (only.has('docker')) {
@@ -211,6 +244,7 @@ async function main() {
     console.log('\nNotes:');
     for (const n of notes) console.log(`- ${n}`);
   }
+  for (const p of profiles) console.log(`\n${p}`);
   const total = (performance.now() - started) / 1000;
   console.log(`\nTotal bench time ${total.toFixed(0)} s. ${failures ? `${failures} target(s) missed.` : 'All measured targets met.'}`);
   raw.totalSeconds = total;

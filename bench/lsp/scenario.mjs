@@ -20,6 +20,7 @@ import { startRssSampler } from '../lib/rss.mjs';
  * @param {number} [o.editTimeoutMs]
  * @param {number} [o.editBudgetMs] stop the edit loop after this long (reported)
  * @param {number} [o.settleMs] quiet time after each answer before the next edit
+ * @param {string[]} [o.nodeArgs] extra node flags for the server process (e.g. --cpu-prof)
  * @param {(s:string)=>void} [o.log]
  */
 export async function runLspScenario(server, fixture, o = {}) {
@@ -54,7 +55,7 @@ export async function runLspScenario(server, fixture, o = {}) {
   let client;
   let sampler;
   try {
-    client = await LspClient.start({ command: process.execPath, args: server.args, cwd: dir, name: server.label });
+    client = await LspClient.start({ command: process.execPath, args: [...(o.nodeArgs ?? []), ...server.args], cwd: dir, name: server.label });
     sampler = startRssSampler(client.pid, 50);
     await client.initialize({ rootDir: dir, settings: server.settings });
     result.initializeMs = client.initializeMs;
