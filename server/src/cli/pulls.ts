@@ -241,7 +241,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
         io.stderr.write(`\r\x1b[K${m}`);
       }
     : undefined;
-  const status = args.maxAge !== undefined ? await service.ensureFresh({ signal: io.signal, onProgress }) : await service.refresh({ signal: io.signal, onProgress });
+  const status = args.maxAge ? await service.ensureFresh({ signal: io.signal, onProgress }) : await service.refresh({ signal: io.signal, onProgress });
   if (progressTTY) io.stderr.write('\r\x1b[K');
   if (io.signal.aborted) {
     io.stderr.write('ar-migrate pulls: cancelled\n');

@@ -112,6 +112,21 @@ describe('pulls/bigquery against a loopback BigQuery endpoint (real client)', fu
     assert.equal(progress[progress.length - 1], 250);
   });
 
+  it('cancels the job when the signal is aborted while it runs', async () => {
+    result = { schema: SCHEMA, rows: rows(), pendingPolls: 1000 };
+    const ac = new AbortController();
+    const p = queryPullCounts(settings, WINDOW, conn(), { signal: ac.signal });
+    const t = setInterval(() => {
+      if (server.requests.some((r) => /\/queries\//.test(r.path))) ac.abort();
+    }, 20);
+    try {
+      await assert.rejects(p, (e: any) => e instanceof PullError && e.code === 'cancelled');
+    } finally {
+      clearInterval(t);
+    }
+    assert.ok(server.requests.some((r) => r.method === 'POST' && /\/jobs\/[^/]+\/cancel$/.test(r.path)), 'jobs.cancel was called');
+  });
+
   it('uses a timestamp filter on a partitioned table', async () => {
     await queryPullCounts({ ...settings, partitioned: true, perCluster: false }, WINDOW, conn());
     const q = server.queries[0];

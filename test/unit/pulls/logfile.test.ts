@@ -182,6 +182,12 @@ describe('pulls/logfile countPullsFromLogFile', () => {
     }
   });
 
+  it('stops with a cancelled error when the signal is aborted', async () => {
+    const ac = new AbortController();
+    ac.abort();
+    await assert.rejects(countPullsFromLogFile(path.join(FIX, 'gcloud-events.json'), { window: WINDOW, signal: ac.signal }), (e: any) => e.code === 'cancelled');
+  });
+
   it('warns when every event is outside the window', async () => {
     const c = await countPullsFromLogFile(path.join(FIX, 'events.ndjson'), { window: windowFor(new Date('2027-06-01T00:00:00Z'), 7) });
     assert.equal(c.totalPulls, 0);
