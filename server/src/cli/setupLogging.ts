@@ -63,6 +63,7 @@ export function formatResult(r: SetupLoggingResult): string {
   if (p['arMigrate.pullCounts.bigquery.location']) lines.push(`    "arMigrate.pullCounts.bigquery.location": "${p['arMigrate.pullCounts.bigquery.location']}",`);
   lines.push(`    "arMigrate.pullCounts.bigquery.partitioned": ${p['arMigrate.pullCounts.bigquery.partitioned']}`);
   lines.push(`  Table: ${p.table}`);
+  lines.push(`  CLI: ${p.cli}`);
   return lines.join('\n') + '\n';
 }
 

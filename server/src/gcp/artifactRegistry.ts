@@ -117,6 +117,11 @@ export function parseTargetBase(text: string): ParseResult<TargetBase> {
     repository = rest[0];
     rest = rest.slice(1);
     if (!REPOSITORY_RE.test(repository)) {
+      if (/\./.test(repository) && /^[a-z0-9.-]+$/.test(repository)) {
+        return fail(
+          `"${input}": "${repository}" looks like a registry host, not a repository: ${runbookMistake(`${host}/${projectPath}`, host, projectPath).replace(/^"[^"]*" names no repository\. /, '')}`,
+        );
+      }
       if (repository.toLowerCase() !== repository) return fail(`"${input}": repository ID "${repository}" must be lowercase`);
       return fail(
         `"${input}": "${repository}" is not a valid repository ID (lowercase letters, digits and hyphens, starting with a letter, at most 63 characters)`,
@@ -375,7 +380,11 @@ export async function ensureRepository(
     if (!options.create) {
       return {
         status: 'missing',
-        message: `Repository ${repositoryDisplay(t)} does not exist.`,
+        message:
+          `Repository ${repositoryDisplay(t)} does not exist.` +
+          (t.repository === 'library'
+            ? ' ("library" is usually part of a Docker Hub image path: is the REPOSITORY part missing from the target? See the gcrane note in the runbook.)'
+            : ''),
         fix: createRepositoryCommand(t),
       };
     }

@@ -119,6 +119,8 @@ export interface PullCountSettings {
   'arMigrate.pullCounts.bigquery.partitioned': boolean;
   /** Table(s) the sink writes: PROJECT.DATASET.events (partitioned) or PROJECT.DATASET.events_YYYYMMDD. */
   table: string;
+  /** The matching `ar-migrate pulls` command. */
+  cli: string;
 }
 
 const PROJECT_RE = /^(?:[a-z0-9.-]+:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
@@ -231,6 +233,10 @@ export async function setupPullLogging(api: GcpApi, options: SetupLoggingOptions
       ...(dataset.location ? { 'arMigrate.pullCounts.bigquery.location': dataset.location } : {}),
       'arMigrate.pullCounts.bigquery.partitioned': partitioned,
       table: partitioned ? `${d.project}.${d.datasetId}.events` : `${d.project}.${d.datasetId}.events_YYYYMMDD`,
+      cli:
+        `ar-migrate pulls --bigquery ${d.project}.${d.datasetId}` +
+        (dataset.location ? ` --location ${dataset.location}` : '') +
+        (partitioned ? ' --partitioned' : ''),
     },
   };
 }

@@ -57,6 +57,7 @@ describe('setup-logging: sinks into BigQuery (loopback Google APIs)', function (
       'arMigrate.pullCounts.bigquery.location': 'EU',
       'arMigrate.pullCounts.bigquery.partitioned': true,
       table: 'logs-proj.image_pulls.events',
+      cli: 'ar-migrate pulls --bigquery logs-proj.image_pulls --location EU --partitioned',
     });
     assert.ok(progress.length >= 3);
 

@@ -46,6 +46,9 @@ describe('parseTargetBase', () => {
     assert.match(e, /names no repository/);
     assert.match(e, /gcrane cp/);
     assert.match(e, /us-central1-docker\.pkg\.dev\/my-proj\/docker-mirror/);
+    const h = err('us-central1-docker.pkg.dev/my-proj/docker.io/library/nginx');
+    assert.match(h, /"docker\.io" looks like a registry host, not a repository/);
+    assert.match(h, /REPOSITORY/);
   });
 
   it('rejects placeholders, variables, tags, digests, bad hosts and IDs with a reason', () => {
