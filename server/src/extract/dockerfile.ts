@@ -15,7 +15,7 @@ import type { ExtractError, ExtractResult, Range, RawReference } from '../model'
 import { BUILTIN_ARGS, makeReference, substitute, VarLookup } from './common';
 
 /** Largest Dockerfile we parse (characters). */
-export const MAX_DOCKERFILE_CHARS = 5_000_000;
+export const MAX_DOCKERFILE_CHARS = 512 * 1024;
 
 interface ArgDecl {
   /** Value after resolution of earlier ARGs; undefined when declared without default. */
@@ -59,7 +59,7 @@ export function extractDockerfile(text: string): ExtractResult {
   const references: RawReference[] = [];
   const errors: ExtractError[] = [];
   if (text.length > MAX_DOCKERFILE_CHARS) {
-    errors.push({ line: 0, message: `file is too large to scan (${text.length} characters, limit ${MAX_DOCKERFILE_CHARS})` });
+    errors.push({ line: 0, message: `Dockerfile too large to scan (${text.length} characters, limit ${MAX_DOCKERFILE_CHARS})` });
     return { fileKind: 'dockerfile', references, errors };
   }
   // A BOM would glue itself to the first keyword; a space keeps every column.

@@ -101,8 +101,6 @@ export function guardDocument(text: string): { line: number; message: string } |
   let atLineStart = true;
   let indent = 0;
   let depth = 0;
-  let quote = 0; // 0, 34 ("), 39 (')
-  let inComment = false;
   const n = text.length;
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
@@ -113,7 +111,6 @@ export function guardDocument(text: string): { line: number; message: string } |
       }
       atLineStart = true;
       indent = 0;
-      inComment = false;
       continue;
     }
     if (atLineStart) {
@@ -132,22 +129,25 @@ export function guardDocument(text: string): { line: number; message: string } |
         continue;
       }
       atLineStart = false;
+      // Compact nesting on one line (`- - - x`, `? ? x`) nests as deeply as indentation does.
+      if ((c === 45 || c === 63 || c === 58) && (text.charCodeAt(i + 1) === 32 || text.charCodeAt(i + 1) === 9)) {
+        let j = i;
+        let levels = 0;
+        for (;;) {
+          const cj = text.charCodeAt(j);
+          if (!((cj === 45 || cj === 63 || cj === 58) && (text.charCodeAt(j + 1) === 32 || text.charCodeAt(j + 1) === 9))) break;
+          levels++;
+          j += 2;
+          while (text.charCodeAt(j) === 32 || text.charCodeAt(j) === 9) j++;
+          if (levels + indent / 2 > YAML_LIMITS.maxFlowDepth) {
+            return { line, message: `YAML nesting too deep to scan (over ${YAML_LIMITS.maxFlowDepth} levels)` };
+          }
+        }
+      }
     }
-    if (inComment) continue;
-    if (quote) {
-      if (c === quote) {
-        if (quote === 39 && text.charCodeAt(i + 1) === 39) i++;
-        else quote = 0;
-      } else if (c === 92 && quote === 34) i++;
-      continue;
-    }
-    if (c === 35 /* # */ && (i === 0 || /\s/.test(text[i - 1]))) {
-      inComment = true;
-    } else if (c === 34 || c === 39) {
-      // a quote starts a quoted scalar only at the start of a value; approximating is fine here
-      const p = i > 0 ? text[i - 1] : ' ';
-      if (/[\s\[{,:]/.test(p)) quote = c;
-    } else if (c === 91 || c === 123) {
+    // Brackets are counted everywhere (inside quotes and comments too): a
+    // conservative over-count is harmless, an under-count could let a bomb through.
+    if (c === 91 || c === 123) {
       depth++;
       if (depth > YAML_LIMITS.maxFlowDepth) {
         return { line, message: `YAML nesting too deep to scan (flow collections nested over ${YAML_LIMITS.maxFlowDepth} levels)` };

@@ -156,6 +156,7 @@ function keyString(p: Pair): string | undefined {
 }
 
 class View {
+  private memo = new Map<YAMLMap, [string, unknown][]>();
   constructor(readonly em: Emitter) {}
 
   map(node: unknown): YAMLMap | undefined {
@@ -172,6 +173,15 @@ class View {
   entries(node: unknown, depth = 0): [string, unknown][] {
     const m = this.map(node);
     if (!m || depth > 20) return [];
+    const cached = this.memo.get(m);
+    if (cached) return cached;
+    this.memo.set(m, []); // a merge cycle sees an empty map
+    const result = this.computeEntries(m, depth);
+    this.memo.set(m, result);
+    return result;
+  }
+
+  private computeEntries(m: YAMLMap, depth: number): [string, unknown][] {
     const own: [string, unknown][] = [];
     const merged: [string, unknown][] = [];
     for (const p of m.items as Pair[]) {

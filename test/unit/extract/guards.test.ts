@@ -1,0 +1,83 @@
+/**
+ * Pathological input must neither hang nor kill the process: the yaml
+ * library runs out of memory on ~20,000 nested flow collections and slows
+ * down badly on very deep indentation, so documents are refused before
+ * parsing, with an error naming the line.
+ */
+import * as assert from 'assert';
+import { extractReferences, MAX_DOCKERFILE_CHARS, YAML_LIMITS } from '../../../server/src/extract';
+
+const pod = 'apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - image: nginx:1\n';
+
+describe('extract: guards', function () {
+  this.timeout(60000);
+
+  it('refuses deeply nested flow collections (would be an uncatchable OOM)', function () {
+    for (const bomb of ['['.repeat(20000), '{a: '.repeat(20000), 'k: ' + '[{'.repeat(5000)]) {
+      const res = extractReferences('x.yaml', bomb);
+      assert.strictEqual(res.references.length, 0);
+      assert.strictEqual(res.errors.length, 1);
+      assert.match(res.errors[0].message, /nesting too deep/);
+    }
+  });
+
+  it('brackets hidden behind a stray quote are still counted', function () {
+    const res = extractReferences('x.yaml', "a: b 'c\nd: " + '['.repeat(20000) + '\n');
+    assert.match(res.errors[0].message, /nesting too deep/);
+  });
+
+  it('refuses very deep indentation and compact nesting', function () {
+    const deep = 'a:\n' + ' '.repeat(50000) + 'b: 1\n';
+    const r1 = extractReferences('x.yaml', deep);
+    assert.match(r1.errors[0].message, /indentation/);
+    assert.strictEqual(r1.errors[0].line, 1);
+    for (const bomb of ['- '.repeat(20000) + 'x', '? '.repeat(20000) + 'x']) {
+      assert.match(extractReferences('x.yaml', bomb).errors[0].message, /nesting too deep/);
+    }
+  });
+
+  it('whitespace-only deep lines are fine', function () {
+    const res = extractReferences('x.yaml', pod + ' '.repeat(50000) + '\n');
+    assert.deepStrictEqual(res.errors, []);
+    assert.strictEqual(res.references.length, 1);
+  });
+
+  it('a refused document does not hide the other documents of the file', function () {
+    const res = extractReferences('x.yaml', pod + '---\n' + '['.repeat(20000) + '\n---\n' + pod);
+    assert.strictEqual(res.references.length, 2);
+    assert.strictEqual(res.errors.length, 1);
+    assert.strictEqual(res.errors[0].line, 6);
+  });
+
+  it('refuses oversized documents and files', function () {
+    const big = 'a: "' + 'x'.repeat(YAML_LIMITS.maxDocumentChars) + '"\n';
+    assert.match(extractReferences('x.yaml', big).errors[0].message, /too large/);
+    assert.match(extractReferences('Dockerfile', 'FROM alpine\n' + '#'.repeat(MAX_DOCKERFILE_CHARS)).errors[0].message, /too large/);
+  });
+
+  it('alias and merge-key bombs finish and report each node once', function () {
+    const laughs =
+      'a: &a [x,x,x,x,x,x,x,x,x,x]\n' +
+      Array.from({ length: 15 }, (_, i) => {
+        const me = String.fromCharCode(98 + i);
+        const prev = String.fromCharCode(97 + i);
+        return `${me}: &${me} [` + Array(10).fill('*' + prev).join(',') + ']';
+      }).join('\n') +
+      '\n';
+    assert.deepStrictEqual(extractReferences('values.yaml', laughs).references, []);
+    const merges =
+      '.a0: &a0 {image: alpine:3}\n' +
+      Array.from({ length: 25 }, (_, i) => `.a${i + 1}: &a${i + 1}\n  <<: [*a${i}, *a${i}, *a${i}]`).join('\n') +
+      '\njob:\n  <<: *a25\n  script: [x]\n';
+    const res = extractReferences('.gitlab-ci.yml', merges);
+    assert.deepStrictEqual(
+      res.references.map((r) => [r.range.start.line, r.text]),
+      [[0, 'alpine:3']],
+    );
+  });
+
+  it('self-referencing merge keys do not loop', function () {
+    const res = extractReferences('.gitlab-ci.yml', 'job: &j\n  <<: *j\n  image: alpine\n  script: [x]\n');
+    assert.ok(Array.isArray(res.references));
+  });
+});
