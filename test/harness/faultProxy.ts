@@ -23,6 +23,8 @@ export type FaultAction =
   | { type: 'redirect'; status?: 301 | 302 | 303 | 307 | 308 }
   /** Wait `ms`, then forward normally. */
   | { type: 'delay'; ms: number }
+  /** Forward a 2xx body slowly: about `bytesPerSecond`, in ten slices a second (progress/cancel tests). */
+  | { type: 'throttle'; bytesPerSecond: number }
   /** Destroy the connection without answering. */
   | { type: 'drop' };
 
@@ -37,6 +39,8 @@ export interface FaultRule {
   skip?: number;
   /** Then apply to this many matches; default unlimited. */
   times?: number;
+  /** Extra condition on the request (e.g. only requests that carry Authorization). */
+  when?: (req: { method: string; path: string; headers: http.IncomingHttpHeaders }) => boolean;
   action: FaultAction;
 }
 
@@ -119,7 +123,7 @@ interface RuleState {
   fired: number;
 }
 
-const BODY_FAULTS = new Set(['reset', 'truncate', 'corrupt', 'redirect']);
+const BODY_FAULTS = new Set(['reset', 'truncate', 'corrupt', 'redirect', 'throttle']);
 
 function defaultBody(status: number): string {
   if (status === 429) return JSON.stringify({ errors: [{ code: 'TOOMANYREQUESTS', message: 'too many requests (injected by fault proxy)' }] });
@@ -151,12 +155,13 @@ export async function startFaultProxy(upstreamUrl: string, rules: FaultRule[] = 
   setRules(rules);
 
   /** Find a rule for this request; `bodyPhase` selects body faults (checked after a 2xx upstream answer). */
-  function pick(method: string, path: string, bodyPhase: boolean): RuleState | undefined {
+  function pick(method: string, path: string, headers: http.IncomingHttpHeaders, bodyPhase: boolean): RuleState | undefined {
     for (const s of states) {
       if (BODY_FAULTS.has(s.rule.action.type) !== bodyPhase) continue;
       if (s.methods && !s.methods.includes(method)) continue;
       if (s.rule.action.type === 'redirect' && method !== 'GET') continue;
       if (!s.re.test(path)) continue;
+      if (s.rule.when && !s.rule.when({ method, path, headers })) continue;
       const idx = s.eligible++;
       const skip = s.rule.skip ?? 0;
       if (idx < skip || idx >= skip + (s.rule.times ?? Infinity)) continue;
@@ -279,7 +284,7 @@ export async function startFaultProxy(upstreamUrl: string, rules: FaultRule[] = 
       targetPath = !rm[2] ? '/' : rm[2].startsWith('?') ? `/${rm[2]}` : rm[2];
     }
 
-    const pre = pick(method, path, false);
+    const pre = pick(method, path, req.headers, false);
     if (pre) {
       rec.fault = pre.name;
       const a = pre.rule.action;
@@ -329,7 +334,7 @@ export async function startFaultProxy(upstreamUrl: string, rules: FaultRule[] = 
     function onUpstream(ures: http.IncomingMessage) {
       const status = ures.statusCode ?? 502;
       const headers = rewriteHeaders(ures.headers, targetOrigin);
-      const body = status >= 200 && status < 300 && method !== 'HEAD' ? pick(method, path, true) : undefined;
+      const body = status >= 200 && status < 300 && method !== 'HEAD' ? pick(method, path, req.headers, true) : undefined;
       if (!body) {
         rec.status = status;
         res.writeHead(status, headers);
@@ -338,6 +343,42 @@ export async function startFaultProxy(upstreamUrl: string, rules: FaultRule[] = 
         return;
       }
       rec.fault = body.name;
+      const act = body.rule.action;
+      if (act.type === 'throttle') {
+        rec.status = status;
+        res.writeHead(status, headers);
+        const slice = Math.max(1, Math.floor(act.bytesPerSecond / 10));
+        let pending = Buffer.alloc(0);
+        let ended = false;
+        let timer: NodeJS.Timeout | undefined;
+        const tick = () => {
+          timer = undefined;
+          if (res.destroyed) return ures.destroy();
+          const part = pending.subarray(0, slice);
+          pending = pending.subarray(part.length);
+          if (part.length) {
+            rec.bytesSent += part.length;
+            res.write(part);
+          }
+          if (pending.length === 0 && ended) return res.end();
+          if (pending.length < slice * 4) ures.resume();
+          if (pending.length || !ended) timer = setTimeout(tick, 100);
+        };
+        ures.on('data', (c: Buffer) => {
+          pending = Buffer.concat([pending, c]);
+          if (pending.length >= slice * 4) ures.pause();
+          if (!timer) timer = setTimeout(tick, 100);
+        });
+        ures.on('end', () => {
+          ended = true;
+          if (!timer) timer = setTimeout(tick, 100);
+        });
+        res.on('close', () => {
+          if (timer) clearTimeout(timer);
+          ures.destroy();
+        });
+        return;
+      }
       const chunks: Buffer[] = [];
       ures.on('data', (c: Buffer) => chunks.push(c));
       ures.on('error', () => res.destroy());

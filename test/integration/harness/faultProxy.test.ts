@@ -194,4 +194,35 @@ describe('harness: fault-injecting proxy', function () {
     assert.deepEqual(JSON.parse(tags.body.toString()).tags, ['v1']);
     assert.deepEqual([proxy.fired('drop'), proxy.fired('token-down'), proxy.fired('slow')], [1, 1, 1]);
   });
+
+  it('throttles a body (slow but complete), and honours a `when` condition', async () => {
+    proxy.setRules([
+      { name: 'slow', method: 'GET', path: /\/blobs\//, times: 1, action: { type: 'throttle', bytesPerSecond: 256 * 1024 } },
+      { name: 'authed-only', method: 'GET', path: /\/tags\/list/, when: (r) => r.headers.authorization !== undefined, action: { type: 'status', status: 500 } },
+    ]);
+    const r = await rawGet(`${proxy.url}/v2/lib/img/blobs/${layer.digest}`, bearer);
+    assert.equal(r.status, 200);
+    assert.equal(r.complete, true);
+    assert.equal(sha256(r.body), layer.digest);
+    assert.equal(proxy.fired('slow'), 1);
+    assert.equal(proxy.requests[0].bytesSent, layer.size);
+    const anon = await rawGet(`${proxy.url}/v2/lib/img/tags/list`);
+    assert.equal(anon.status, 401);
+    const authed = await rawGet(`${proxy.url}/v2/lib/img/tags/list`, bearer);
+    assert.equal(authed.status, 500);
+    assert.equal(proxy.fired('authed-only'), 1);
+  });
+
+  it('stops a throttled transfer when the client goes away', async () => {
+    proxy.setRules([{ name: 'slow', method: 'GET', path: /\/blobs\//, action: { type: 'throttle', bytesPerSecond: 20 * 1024 } }]);
+    const ac = new AbortController();
+    const res = await fetch(`${proxy.url}/v2/lib/img/blobs/${layer.digest}`, { headers: bearer, signal: ac.signal });
+    const reader = res.body!.getReader();
+    const first = await reader.read();
+    assert.ok(first.value && first.value.length > 0 && first.value.length < layer.size);
+    ac.abort();
+    await reader.read().catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 500));
+    assert.ok(proxy.requests[0].bytesSent < layer.size, `sent ${proxy.requests[0].bytesSent} of ${layer.size}`);
+  });
 });
