@@ -191,6 +191,19 @@ export function toGcpError(err: unknown, ctx: ErrorContext): GcpError {
   const reason = errorInfo?.reason ?? bqReason;
   const meta = errorInfo?.metadata ?? {};
 
+  // User credentials without a quota project (Google answers SERVICE_DISABLED for gcloud's own project).
+  if (/requires a quota project/i.test(serverMessage ?? '')) {
+    const project = ctx.project ?? 'PROJECT';
+    const fix = `gcloud auth application-default set-quota-project ${project}`;
+    return new GcpError(
+      'failed-precondition',
+      `Could not ${ctx.action}: your application-default credentials have no quota project, which ${
+        meta.service ?? disabledMatch?.[1] ?? 'this API'
+      } requires. Set one with \`${fix}\` (a project where the API is enabled and you have serviceusage.services.use).`,
+      { status, code, reason: 'QUOTA_PROJECT_REQUIRED', service: meta.service, fix, serverMessage },
+    );
+  }
+
   // API not enabled.
   const disabledMatch = serverMessage?.match(/([a-z0-9-]+\.googleapis\.com)/);
   if (

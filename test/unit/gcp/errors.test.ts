@@ -28,6 +28,22 @@ describe('toGcpError', () => {
     assert.equal(e3.service, 'bigquery.googleapis.com');
   });
 
+  it('tells user credentials without a quota project to set one', () => {
+    const e = toGcpError(
+      res(403, {
+        error: {
+          code: 403,
+          message: 'Your application is authenticating by using local Application Default Credentials. The cloudresourcemanager.googleapis.com API requires a quota project, which is not set by default.',
+          status: 'PERMISSION_DENIED',
+          details: [{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'SERVICE_DISABLED', metadata: { service: 'cloudresourcemanager.googleapis.com', consumer: 'projects/764086051850' } }],
+        },
+      }),
+      ctx,
+    );
+    assert.equal(e.kind, 'failed-precondition');
+    assert.equal(e.fix, 'gcloud auth application-default set-quota-project my-proj');
+  });
+
   it('names the missing permission', () => {
     const e = toGcpError(
       res(403, { error: { code: 403, message: "Permission 'artifactregistry.repositories.get' denied on resource '//x' (or it may not exist).", status: 'PERMISSION_DENIED' } }),
