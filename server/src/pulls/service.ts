@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import type { Finding } from '../model';
 import { BigQueryConnection, BigQuerySettings, DryRunResult, dryRunPullQuery, queryPullCounts } from './bigquery';
 import { cacheExists, defaultCacheDir, readCache, writeCache } from './cache';
-import { emptyStats, ImageStats, lookupImage, lookupRepository, PullCounts, PullWindow, RepositoryStats, SourceInfo, windowFor } from './counts';
+import { emptyStats, ImageStats, lookupImage, lookupRepository, PullCounts, PullWindow, registryHourly, RepositoryStats, SourceInfo, windowFor } from './counts';
 import { PullError, PullErrorCode } from './errors';
 import { buildLimits, PullSeverity, RegistryLimit, severityFor, validateLimits } from './limits';
 import { countPullsFromLogFile } from './logfile';
@@ -422,7 +422,9 @@ export class PullCountService {
 
   hoverMarkdown(finding: FindingLike): string {
     const st = this.status();
-    return hoverMarkdown(this.statsFor(finding), {
+    const stats = this.statsFor(finding);
+    return hoverMarkdown(stats, {
+      registryHourly: this.current && stats?.registry ? registryHourly(this.current, stats.registry) : undefined,
       finding,
       repository: this.repositoryFor(finding),
       source: this.current?.source,

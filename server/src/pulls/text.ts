@@ -3,7 +3,7 @@
  * the CLI. No I/O; the LSP layer only wires them.
  */
 import type { Finding } from '../model';
-import { ImageStats, PullWindow, RepositoryStats, SourceInfo } from './counts';
+import { Hourly, ImageStats, maxPullsInWindow, PullWindow, RepositoryStats, SourceInfo } from './counts';
 import { assessRisk, RegistryLimit } from './limits';
 
 export function formatCount(n: number): string {
@@ -69,6 +69,8 @@ export interface HoverInfo {
   /** Why there are no counts (status message), when `stats` is undefined. */
   unavailable?: string;
   limits?: RegistryLimit[];
+  /** Pulls of every image of the same registry by hour (a per-IP/account limit counts them all). */
+  registryHourly?: Hourly;
 }
 
 function sourceLine(source: SourceInfo | undefined): string | undefined {
@@ -126,6 +128,14 @@ export function hoverMarkdown(stats: ImageStats | undefined, info: HoverInfo = {
       lines.push(
         `**${escapeMd(l.label ?? l.registry)} limit:** ${formatCount(l.pulls)} pulls / ${l.windowHours} h — busiest ${l.windowHours} h: ${formatCount(risk.maxInWindow)} (${verdict})`,
       );
+      if (info.registryHourly) {
+        const all = maxPullsInWindow(info.registryHourly, l.windowHours);
+        if (all.pulls > risk.maxInWindow) {
+          lines.push(
+            `**All images from ${escapeMd(stats.registry)}:** busiest ${l.windowHours} h: ${formatCount(all.pulls)}${all.pulls > l.pulls ? ' — over the limit if the pulls share an IP (e.g. Cloud NAT) or an account' : ''}`,
+          );
+        }
+      }
     }
   }
   const src = sourceLine(info.source);

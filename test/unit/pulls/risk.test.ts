@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { CountsBuilder, HOUR_MS, maxPullsInWindow, windowFor } from '../../../server/src/pulls/counts';
+import { CountsBuilder, HOUR_MS, maxPullsInWindow, registryHourly, windowFor } from '../../../server/src/pulls/counts';
 import { assessRisk, buildLimits, limitFor, severityFor, validateLimits } from '../../../server/src/pulls/limits';
 import { formatBytes, hoverMarkdown, inlayLabel } from '../../../server/src/pulls/text';
 import { addPullsToFindings, settingsFromSpec } from '../../../server/src/pulls';
@@ -81,6 +81,14 @@ describe('pulls/text', () => {
     assert.match(md, /First \/ last seen:\*\* 2026-11-24 00:01 UTC … 2026-11-24 02:00 UTC/);
     assert.match(md, /Docker Hub anonymous \(per IP\) limit:\*\* 100 pulls \/ 6 h — busiest 6 h: 120 \(\*\*exceeds the limit\*\*/);
     assert.match(md, /_From BigQuery `p\.d\.events_\*` · fetched 2026-11-25 00:00 UTC \(cached\)_/);
+
+    const other = new CountsBuilder();
+    other.add('redis:7', T0, 'prod', 90);
+    other.add('nginx:1.27', T0 + HOUR_MS, 'prod', 30);
+    const oc = other.build(WINDOW, { kind: 'none', description: '' });
+    const md2 = hoverMarkdown(oc.images['docker.io/library/nginx:1.27'], { limits: buildLimits(), registryHourly: registryHourly(oc, 'docker.io') });
+    assert.match(md2, /busiest 6 h: 30 \(30% of the limit\)/);
+    assert.match(md2, /All images from docker\.io:\*\* busiest 6 h: 120 — over the limit if the pulls share an IP/);
 
     assert.match(hoverMarkdown(undefined, { unavailable: 'no BigQuery dataset set' }), /no counts available — no BigQuery dataset set/);
     assert.match(hoverMarkdown({ ...stats, pulls: 0 }, { window: WINDOW }), /none — `nginx:1.27` was not pulled/);
