@@ -258,7 +258,8 @@ export async function runChecks(api: GcpApi, options: CheckOptions): Promise<Che
       const unknown = Object.keys(ev.unknownRoles);
       if (unknown.length > 0) notes.push(`roles that could not be looked up: ${unknown.join(', ')}`);
       if (unread.length > 0) notes.push(`the ${unread.join(' and ')} policy could not be read`);
-      const uncertain = ev.conditional.length > 0 || ev.possibleVia.length > 0 || unknown.length > 0;
+      // Unverifiable (conditions, groups, unreadable roles or policies): a warning, not a confirmed problem.
+      const uncertain = ev.conditional.length > 0 || ev.possibleVia.length > 0 || unknown.length > 0 || unread.length > 0;
       findings.push({
         id: 'pull',
         severity: uncertain ? 'warning' : 'error',

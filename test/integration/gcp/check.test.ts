@@ -180,6 +180,13 @@ describe('check: target repository and permissions (loopback Google APIs)', func
     const push = report.findings.find((f) => f.id === 'push')!;
     assert.equal(push.severity, 'error');
     assert.match(push.fix!, /--role=roles\/artifactregistry\.writer$/);
+    // A writer usually cannot read the repository's IAM policy: pull access is then a warning, not an error.
+    fake.denied.add('artifactregistry.repositories.getIamPolicy');
+    report = await runChecks(apiFor(fake), { target: target(T), identities: { members: ['serviceAccount:x@my-proj.iam.gserviceaccount.com'] } });
+    assert.ok(report.findings.some((f) => f.id === 'policy' && f.severity === 'warning' && /getIamPolicy/.test(f.message)));
+    const pull = report.findings.find((f) => f.id === 'pull')!;
+    assert.equal(pull.severity, 'warning');
+    assert.match(pull.message, /the repository policy could not be read/);
     report = await runChecks(apiFor(fake), { target: target('us-central1-docker.pkg.dev/my-proj/jars') });
     assert.match(report.findings.find((f) => f.id === 'repository')!.message, /format is MAVEN, not DOCKER/);
     fake.denied.add('artifactregistry.repositories.get');
