@@ -40,6 +40,8 @@ export interface ScanOptions extends WalkOptions {
   onProgress?: (done: number, total: number, file: string) => void;
 }
 
+const READ_CONCURRENCY = 16;
+
 function isBinary(buf: Buffer): boolean {
   return buf.subarray(0, 8000).includes(0);
 }
@@ -58,29 +60,42 @@ export async function scanPaths(roots: readonly string[], options: ScanOptions):
   const walked = await walk(roots, options);
   const files: ScannedFile[] = [];
   const errors: ScanError[] = walked.problems.map((p) => ({ path: p.path, message: p.message }));
+  // Read with bounded concurrency; results keep the walk order.
+  const slots: ({ file: ScannedFile; errors: ScanError[] } | { file?: undefined; errors: ScanError[] })[] = new Array(walked.files.length);
+  let next = 0;
   let done = 0;
-  for (const f of walked.files) {
-    if (options.signal?.aborted) {
-      const e = new Error('cancelled');
-      e.name = 'AbortError';
-      throw e;
-    }
-    let buf: Buffer;
-    try {
-      buf = await fs.readFile(f.path);
-    } catch (err) {
-      errors.push({ path: f.path, message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
-      continue;
-    } finally {
+  const worker = async () => {
+    while (next < walked.files.length) {
+      if (options.signal?.aborted) {
+        const e = new Error('cancelled');
+        e.name = 'AbortError';
+        throw e;
+      }
+      const i = next++;
+      const f = walked.files[i];
+      let buf: Buffer | undefined;
+      try {
+        buf = await fs.readFile(f.path);
+      } catch (err) {
+        slots[i] = { errors: [{ path: f.path, message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` }] };
+      }
       done++;
+      options.onProgress?.(done, walked.files.length, f.path);
+      if (!buf) continue;
+      if (isBinary(buf)) {
+        slots[i] = { errors: [] };
+        continue;
+      }
+      const r = scanText(f.path, buf.toString('utf8'), options.policy);
+      const errs = r.errors.map((e) => ({ path: f.path, line: e.line, message: e.message }));
+      slots[i] = r.fileKind === 'unknown' ? { errors: errs } : { file: { path: f.path, fileKind: r.fileKind, findings: r.findings }, errors: errs };
     }
-    options.onProgress?.(done, walked.files.length, f.path);
-    if (isBinary(buf)) continue;
-    const text = buf.toString('utf8');
-    const r = scanText(f.path, text, options.policy);
-    if (r.fileKind === 'unknown') continue;
-    files.push({ path: f.path, fileKind: r.fileKind, findings: r.findings });
-    for (const e of r.errors) errors.push({ path: f.path, line: e.line, message: e.message });
+  };
+  await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, walked.files.length) }, worker));
+  for (const s of slots) {
+    if (!s) continue;
+    if (s.file) files.push(s.file);
+    errors.push(...s.errors);
   }
   return { files, errors, filesRead: done };
 }

@@ -95,19 +95,18 @@ export async function walk(roots: readonly string[], options: WalkOptions = {}):
   let limitHit = false;
 
   const addFile = async (p: string, explicit: boolean) => {
-    let real: string;
     let st: import('node:fs').Stats;
     try {
-      real = await fs.realpath(p);
-      st = await fs.stat(real);
+      st = await fs.stat(p); // follows a symlinked file
     } catch (err) {
       problems.push({ path: p, message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
       return;
     }
     if (!st.isFile()) return;
     if (!explicit && !isCandidateFile(p)) return;
-    if (seenFiles.has(real)) return;
-    seenFiles.add(real);
+    const id = `${st.dev}:${st.ino}`; // the same file reached through a link is read once
+    if (seenFiles.has(id)) return;
+    seenFiles.add(id);
     if (st.size > maxSize) {
       problems.push({ path: p, message: `skipped: ${st.size} bytes, larger than the ${maxSize}-byte limit` });
       return;
@@ -128,15 +127,16 @@ export async function walk(roots: readonly string[], options: WalkOptions = {}):
 
   const walkDir = async (root: string, dir: string): Promise<void> => {
     if (options.signal?.aborted) throw abortError();
-    let real: string;
+    let id: string;
     try {
-      real = await fs.realpath(dir);
+      const st = await fs.stat(dir);
+      id = `${st.dev}:${st.ino}`;
     } catch (err) {
       problems.push({ path: dir, message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
       return;
     }
-    if (seenDirs.has(real)) return; // symlink loop or second link to the same tree
-    seenDirs.add(real);
+    if (seenDirs.has(id)) return; // symlink loop or second link to the same tree
+    seenDirs.add(id);
     let entries: import('node:fs').Dirent[];
     try {
       entries = await fs.readdir(dir, { withFileTypes: true });
