@@ -178,6 +178,14 @@ export function toGcpError(err: unknown, ctx: ErrorContext): GcpError {
     if (code && /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|UND_ERR_\w+)$/.test(code) || /fetch failed|network|socket/i.test(message)) {
       return new GcpError('network', `Could not ${ctx.action}: network error (${code ?? truncate(message, 200)}).`);
     }
+    if (/private_key|client_email|refresh_token|refresh token|credential|invalid_grant|unauthorized_client|access token/i.test(message)) {
+      return new GcpError(
+        'unauthenticated',
+        `Could not ${ctx.action}: the Google credentials cannot be used (${truncate(message, 200)}). ` +
+          `Run \`${ADC_LOGIN}\`, or point GOOGLE_APPLICATION_CREDENTIALS at a valid credentials file.`,
+        { fix: ADC_LOGIN },
+      );
+    }
     return new GcpError('unknown', `Could not ${ctx.action}: ${truncate(message)}`);
   }
 

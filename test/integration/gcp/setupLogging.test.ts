@@ -136,6 +136,12 @@ describe('setup-logging: sinks into BigQuery (loopback Google APIs)', function (
     assert.equal(code, 0);
     assert.match(c.out(), /Nothing to change/);
     c = captureIO(env, tmp);
+    code = await main(['setup-logging', '--projects', 'cluster-a', '--projects', 'cluster-b', '--dataset', 'logs-proj.image_pulls', '--json'], c.io);
+    assert.equal(code, 0);
+    const j = JSON.parse(c.out());
+    assert.equal(j.changed, false);
+    assert.deepEqual(j.sinks.map((s: { writerIdentity: string }) => s.writerIdentity), [`serviceAccount:${WRITER_A}`, `serviceAccount:${WRITER_B}`]);
+    c = captureIO(env, tmp);
     code = await main(['setup-logging', '--projects', 'cluster-a', '--dataset', 'image_pulls'], c.io);
     assert.equal(code, 2);
     assert.match(c.err(), /expected PROJECT\.DATASET/);

@@ -69,5 +69,8 @@ describe('toGcpError', () => {
     assert.equal(net.kind, 'network');
     assert.equal(toGcpError(Object.assign(new Error('aborted'), { name: 'AbortError' }), ctx).kind, 'cancelled');
     assert.equal(toGcpError(new Error('Could not load the default credentials. Browse to ...'), ctx).kind, 'no-credentials');
+    const bad = toGcpError(new Error('private_key and client_email are required.'), ctx);
+    assert.equal(bad.kind, 'unauthenticated');
+    assert.match(bad.message, /GOOGLE_APPLICATION_CREDENTIALS/);
   });
 });
