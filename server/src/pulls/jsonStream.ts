@@ -25,6 +25,7 @@ const TAB = 9;
 const CR = 13;
 
 const STRING_STOP = /["\\\n]/g;
+const STRUCT_STOP = /["{}[\]\n]/g;
 
 function isWs(c: number): boolean {
   return c === SPACE || c === NL || c === TAB || c === CR || c === 0xfeff;
@@ -224,6 +225,13 @@ export class JsonEntryTokenizer {
       }
       this.atLineStart = false;
       if (this.depth > 0) {
+        if (c !== QUOTE && c !== LBRACE && c !== RBRACE && c !== LBRACKET && c !== RBRACKET) {
+          // Jump to the next character that matters inside an entry.
+          STRUCT_STOP.lastIndex = i;
+          const m = STRUCT_STOP.exec(s);
+          i = m ? m.index : n;
+          continue;
+        }
         if (c === QUOTE) this.inString = true;
         else if (c === LBRACE || c === LBRACKET) this.depth++;
         else if (c === RBRACE || c === RBRACKET) {
