@@ -34,6 +34,8 @@ export interface ImageSpec {
   seed?: string;
   /** Extra annotations on the top-level manifest/index (OCI kinds only). */
   annotations?: Record<string, string>;
+  /** oci-index only: add a BuildKit-style attestation manifest (platform unknown/unknown) per platform. */
+  attestations?: boolean;
 }
 
 export interface Platform {
@@ -58,6 +60,10 @@ export interface BuiltManifest {
   layers: Blob[];
   /** config + layers */
   blobs: Blob[];
+  /** For an attestation manifest: the digest of the platform manifest it describes. */
+  attestationFor?: string;
+  /** Annotations on this manifest's descriptor in the index. */
+  descriptorAnnotations?: Record<string, string>;
 }
 
 export interface BuiltImage {
@@ -170,6 +176,40 @@ function buildPlatformManifest(oci: boolean, platform: Platform, spec: ImageSpec
   return { digest: sha256(bytes), mediaType, bytes, platform, config, layers, blobs: [config, ...layers] };
 }
 
+/** A BuildKit-style attestation manifest (an in-toto statement as its only layer) for `subject`. */
+function buildAttestation(subject: BuiltManifest, seed: string): BuiltManifest {
+  const statement = {
+    _type: 'https://in-toto.io/Statement/v0.1',
+    predicateType: 'https://slsa.dev/provenance/v0.2',
+    subject: [{ name: `pkg:docker/harness@${seed}?platform=${encodeURIComponent(formatPlatform(subject.platform))}`, digest: { sha256: subject.digest.slice(7) } }],
+    predicate: { builder: { id: 'ar-migrate-test-harness' } },
+  };
+  const layer: Blob = blobOf(Buffer.from(JSON.stringify(statement)), 'application/vnd.in-toto+json');
+  const platform: Platform = { os: 'unknown', architecture: 'unknown' };
+  const config = blobOf(
+    Buffer.from(JSON.stringify({ architecture: 'unknown', os: 'unknown', config: {}, rootfs: { type: 'layers', diff_ids: [layer.digest] } })),
+    MT.ociConfig,
+  );
+  const manifest = {
+    schemaVersion: 2,
+    mediaType: MT.ociManifest,
+    config: descriptor(config),
+    layers: [{ ...descriptor(layer), annotations: { 'in-toto.io/predicate-type': statement.predicateType } }],
+  };
+  const bytes = Buffer.from(JSON.stringify(manifest, null, 3));
+  return {
+    digest: sha256(bytes),
+    mediaType: MT.ociManifest,
+    bytes,
+    platform,
+    config,
+    layers: [layer],
+    blobs: [config, layer],
+    attestationFor: subject.digest,
+    descriptorAnnotations: { 'vnd.docker.reference.digest': subject.digest, 'vnd.docker.reference.type': 'attestation-manifest' },
+  };
+}
+
 function uniqueBlobs(list: Blob[]): Blob[] {
   const seen = new Map<string, Blob>();
   for (const b of list) if (!seen.has(b.digest)) seen.set(b.digest, b);
@@ -192,11 +232,19 @@ export function buildImage(spec: ImageSpec): BuiltImage {
   }
   const platforms = (spec.platforms ?? ['linux/amd64', 'linux/arm64']).map(parsePlatform);
   const children = platforms.map((p) => buildPlatformManifest(oci, p, spec, seed));
+  if (spec.attestations) {
+    if (spec.kind !== 'oci-index') throw new Error('attestations need kind oci-index');
+    for (const c of [...children]) children.push(buildAttestation(c, seed));
+  }
   const mediaType = oci ? MT.ociIndex : MT.dockerList;
   const index: Record<string, unknown> = {
     schemaVersion: 2,
     mediaType,
-    manifests: children.map((c) => ({ ...descriptor({ mediaType: c.mediaType, digest: c.digest, size: c.bytes.length }), platform: c.platform })),
+    manifests: children.map((c) => ({
+      ...descriptor({ mediaType: c.mediaType, digest: c.digest, size: c.bytes.length }),
+      ...(c.descriptorAnnotations ? { annotations: c.descriptorAnnotations } : {}),
+      platform: c.platform,
+    })),
   };
   if (oci && spec.annotations) index.annotations = spec.annotations;
   const manifestBytes = Buffer.from(JSON.stringify(index, null, 3));

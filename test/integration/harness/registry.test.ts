@@ -107,6 +107,13 @@ describe('harness: real registry (docker-registry) + image pusher', function () 
       assert.equal(child.layers[0].mediaType, MT.ociLayer);
       assert.equal(child.layers[0].bytes[0], 0x1f); // gzip magic
     }
+    const att = buildImage({ kind: 'oci-index', platforms: ['linux/amd64'], attestations: true });
+    const attIdx = JSON.parse(att.manifestBytes.toString());
+    assert.equal(attIdx.manifests.length, 2);
+    assert.deepEqual(attIdx.manifests[1].platform, { os: 'unknown', architecture: 'unknown' });
+    assert.equal(attIdx.manifests[1].annotations['vnd.docker.reference.type'], 'attestation-manifest');
+    assert.equal(att.children[1].attestationFor, att.children[0].digest);
+    assert.throws(() => buildImage({ kind: 'docker-list', attestations: true }), /oci-index/);
     const s2 = buildImage({ kind: 'schema2', platforms: ['linux/arm64'] });
     assert.equal(s2.mediaType, MT.dockerManifest);
     assert.equal(JSON.parse(s2.blobs[0].bytes.toString()).architecture, 'arm64');

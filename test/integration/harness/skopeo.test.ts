@@ -32,7 +32,8 @@ describe('harness: skopeo copies between harness registries', function () {
   });
 
   it('copy --all of an OCI index from a token-auth registry to a basic-auth one keeps the index digest', async () => {
-    const src = await pushImage(token.url, 'lib/multi', '1.0', { kind: 'oci-index', platforms: ['linux/amd64', 'linux/arm64/v8'], layers: 2, layerSize: 4096 }, token.credentials);
+    const src = await pushImage(token.url, 'lib/multi', '1.0', { kind: 'oci-index', platforms: ['linux/amd64', 'linux/arm64/v8'], layers: 2, layerSize: 4096, attestations: true }, token.credentials);
+    assert.equal(src.children.length, 4);
     await skopeo([
       'copy', '--all', '--src-tls-verify=false', '--dest-tls-verify=false',
       '--src-creds', creds(token), '--dest-creds', creds(basic),
@@ -42,7 +43,9 @@ describe('harness: skopeo copies between harness registries', function () {
     assert.equal(got.digest, src.digest);
     for (const c of src.children) assert.equal((await getManifest(basic.url, 'mirror/multi', c.digest, basic.credentials)).digest, c.digest);
     const inspected = JSON.parse(await skopeo(['inspect', '--raw', '--tls-verify=false', '--creds', creds(basic), `docker://${basic.host}/mirror/multi:1.0`]));
-    assert.equal(inspected.manifests.length, 2);
+    assert.equal(inspected.manifests.length, 4);
+    assert.equal(inspected.manifests[2].platform.os, 'unknown');
+    assert.equal(inspected.manifests[2].annotations['vnd.docker.reference.digest'], src.children[0].digest);
   });
 
   it('copy --all of a Docker manifest list and a schema2 image (no auth) keeps digests', async () => {
