@@ -4,7 +4,20 @@
  * rate-limit headers, and bounded retries with exponential backoff + jitter.
  */
 import { Readable } from 'node:stream';
-import { Agent, Dispatcher, request } from 'undici';
+import * as v8 from 'node:v8';
+import type { Agent as AgentType, Dispatcher } from 'undici';
+// Deep imports: the undici index also loads fetch, WebSocket, caches and
+// mocks, which roughly doubles the copier's start-up time.
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const Agent: typeof AgentType = require('undici/lib/dispatcher/agent');
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const apiRequest: (this: Dispatcher, opts: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData> = require('undici/lib/api/api-request');
+
+function request(url: string, opts: Omit<Dispatcher.RequestOptions, 'origin' | 'path'> & { dispatcher: Dispatcher }): Promise<Dispatcher.ResponseData> {
+  const u = new URL(url);
+  const { dispatcher, ...rest } = opts;
+  return apiRequest.call(dispatcher, { ...rest, origin: u.origin, path: u.pathname + u.search } as Dispatcher.RequestOptions);
+}
 import { basicAuthorization, Challenge, normalizeScopes, parseChallenges, pickChallenge } from './auth';
 import { anonymousCredentials, Credential, CredentialStore } from './credentials';
 import { allowsPlainHttp, Endpoint, isGoogleRegistry, isDockerHub, resolveEndpoint } from './endpoint';
@@ -82,8 +95,20 @@ const RETRY_NET = new Set([
   'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH', 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH', 'ERR_STREAM_PREMATURE_CLOSE',
 ]);
 
-let sharedAgent: Agent | undefined;
-export function defaultDispatcher(): Agent {
+// undici parses HTTP with llhttp compiled to WebAssembly. V8's optimising
+// tier compiles it in the background with tens of MB of transient memory,
+// which would double the copier's peak RSS for no gain (llhttp only walks
+// headers; bodies pass as spans). Baseline (Liftoff) code is enough.
+if (!process.env.AR_MIGRATE_WASM_TIERUP) {
+  try {
+    v8.setFlagsFromString('--liftoff-only');
+  } catch {
+    // not fatal
+  }
+}
+
+let sharedAgent: AgentType | undefined;
+export function defaultDispatcher(): AgentType {
   if (!sharedAgent) {
     sharedAgent = new Agent({
       keepAliveTimeout: 10_000,

@@ -7,6 +7,7 @@
 import { createHash, Hash } from 'node:crypto';
 import { Transform, TransformCallback } from 'node:stream';
 import { RegistryError } from './errors';
+import { noteStreamed } from './memory';
 
 export class VerifyStream extends Transform {
   private readonly hash: Hash;
@@ -21,7 +22,7 @@ export class VerifyStream extends Transform {
     private readonly what: string,
     private readonly onBytes?: (n: number) => void,
   ) {
-    super({ highWaterMark: 1 << 20 });
+    super({ highWaterMark: 256 << 10 });
     const algo = expectedDigest.slice(0, expectedDigest.indexOf(':'));
     this.hash = createHash(algo || 'sha256');
   }
@@ -33,6 +34,7 @@ export class VerifyStream extends Transform {
       return cb(this.failure);
     }
     this.hash.update(chunk);
+    noteStreamed(chunk.length);
     this.onBytes?.(chunk.length);
     const prev = this.held;
     this.held = chunk;

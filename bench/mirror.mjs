@@ -1,0 +1,193 @@
+// Mirror bench: our copier (dist/cli.js mirror, as a child process) vs
+// `skopeo copy --all`, between two loopback docker-registry instances
+// started here. Prints a table of wall times, ratios, digests and peak RSS.
+//
+//   (a) 4-platform OCI index, 3 x 20 MiB layers per platform (240 MiB)
+//   (b) the same copy again: the destination already has everything
+//   (c) one 300 MiB layer (peak RSS of our copier must stay <= 100 MB)
+//
+// Env: BENCH_REPS (default 3) runs per tool for a/b, BENCH_REPS_C (default 2) for c;
+//      BENCH_LAYER_MIB (20), BENCH_BIG_MIB (300) to scale down on a busy machine.
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startRegistry } from './mirror/registry.mjs';
+import { headDigest, pushIndex, pushSingle } from './mirror/images.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const cli = path.join(root, 'dist', 'cli.js');
+const REPS = Number(process.env.BENCH_REPS ?? 3);
+const REPS_C = Number(process.env.BENCH_REPS_C ?? 2);
+const LAYER = Number(process.env.BENCH_LAYER_MIB ?? 20) * 1024 * 1024;
+const BIG = Number(process.env.BENCH_BIG_MIB ?? 300) * 1024 * 1024;
+const TIME_BIN = '/usr/bin/time';
+
+if (!fs.existsSync(cli)) {
+  console.error(`${cli} is missing: run \`npm run build\` first (npm run bench:mirror does).`);
+  process.exit(2);
+}
+
+/** Runs a command; returns wall seconds, peak RSS (MB, from GNU time when present), exit code, output. */
+function measure(cmd, args) {
+  return new Promise((resolve) => {
+    const tmp = path.join(os.tmpdir(), `armig-bench-time-${process.pid}-${Math.random().toString(36).slice(2)}`);
+    const useTime = fs.existsSync(TIME_BIN);
+    const argv = useTime ? ['-f', '%M %U %S', '-o', tmp, cmd, ...args] : args;
+    const bin = useTime ? TIME_BIN : cmd;
+    const t0 = process.hrtime.bigint();
+    const child = spawn(bin, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HOME: process.env.HOME ?? os.homedir() } });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err = (err + d).slice(-8000)));
+    child.on('close', (code) => {
+      const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+      let rssMb;
+      let cpu;
+      if (useTime) {
+        try {
+          const [kb, user, sys] = fs.readFileSync(tmp, 'utf8').trim().split(/\n/).pop().split(/\s+/).map(Number);
+          if (Number.isFinite(kb)) rssMb = kb / 1024;
+          if (Number.isFinite(user) && Number.isFinite(sys)) cpu = user + sys;
+        } catch {
+          // no figure
+        }
+        fs.rmSync(tmp, { force: true });
+      }
+      resolve({ secs, rssMb, cpu, code, out, err });
+    });
+  });
+}
+
+const ours = (src, dst) => measure(process.execPath, [cli, 'mirror', src, dst, '--json']);
+const skopeo = (src, dst) => measure('skopeo', ['copy', '--all', '--quiet', '--src-tls-verify=false', '--dest-tls-verify=false', `docker://${src}`, `docker://${dst}`]);
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+async function run() {
+  console.error('starting registries...');
+  const src = await startRegistry('src');
+  const rows = [];
+  let failed = false;
+  let dst;
+  try {
+    console.error(`pushing (a) 4 platforms x 3 x ${LAYER >> 20} MiB ...`);
+    const digestA = await pushIndex(src.url, 'bench/multi', 'v1', ['linux/amd64', 'linux/arm64/v8', 'linux/arm/v7', 'linux/s390x'], 3, LAYER);
+    console.error(`pushing (c) one ${BIG >> 20} MiB layer ...`);
+    const digestC = await pushSingle(src.url, 'bench/big', 'v1', BIG);
+
+    const runs = { a: { ours: [], skopeo: [] }, b: { ours: [], skopeo: [] }, c: { ours: [], skopeo: [] } };
+    const digestsOk = { a: true, b: true, c: true };
+    const check = async (scenario, tool, r, repo, want) => {
+      if (r.code !== 0) {
+        console.error(`${tool} failed on (${scenario}) with exit ${r.code}:\n${r.err}`);
+        digestsOk[scenario] = false;
+        failed = true;
+        return;
+      }
+      const got = await headDigest(dst.url, repo, 'v1');
+      if (got !== want) {
+        console.error(`(${scenario}) ${tool}: target digest ${got} != source ${want}`);
+        digestsOk[scenario] = false;
+      }
+      runs[scenario][tool].push(r);
+    };
+    // A fresh destination registry for every run: skopeo remembers where it
+    // pushed blobs (blob-info cache) and would mount them on a later run to
+    // the same registry, which is not the copy being measured.
+    const freshDst = async () => {
+      if (dst) await dst.stop();
+      dst = await startRegistry('dst');
+    };
+
+    for (let i = 0; i < REPS; i++) {
+      const order = i % 2 === 0 ? ['ours', 'skopeo'] : ['skopeo', 'ours'];
+      for (const tool of order) {
+        await freshDst();
+        const repo = `${tool}/multi-${i}`;
+        const fn = tool === 'ours' ? ours : skopeo;
+        console.error(`(a) ${tool} run ${i + 1}/${REPS}`);
+        await check('a', tool, await fn(`${src.host}/bench/multi:v1`, `${dst.host}/${repo}:v1`), repo, digestA);
+        console.error(`(b) ${tool} run ${i + 1}/${REPS}`);
+        await check('b', tool, await fn(`${src.host}/bench/multi:v1`, `${dst.host}/${repo}:v1`), repo, digestA);
+      }
+    }
+    for (let i = 0; i < REPS_C; i++) {
+      const order = i % 2 === 0 ? ['ours', 'skopeo'] : ['skopeo', 'ours'];
+      for (const tool of order) {
+        await freshDst();
+        const repo = `${tool}/big-${i}`;
+        const fn = tool === 'ours' ? ours : skopeo;
+        console.error(`(c) ${tool} run ${i + 1}/${REPS_C}`);
+        await check('c', tool, await fn(`${src.host}/bench/big:v1`, `${dst.host}/${repo}:v1`), repo, digestC);
+      }
+    }
+
+    const labels = {
+      a: `(a) 4 platforms x 3 x ${LAYER >> 20} MiB`,
+      b: '(b) again, target has everything',
+      c: `(c) one ${BIG >> 20} MiB layer`,
+    };
+    for (const s of ['a', 'b', 'c']) {
+      const o = runs[s].ours;
+      const k = runs[s].skopeo;
+      if (!o.length || !k.length) {
+        rows.push({ s, label: labels[s], missing: true });
+        continue;
+      }
+      const ot = median(o.map((r) => r.secs));
+      const kt = median(k.map((r) => r.secs));
+      const orss = Math.max(...o.map((r) => r.rssMb ?? 0));
+      const krss = Math.max(...k.map((r) => r.rssMb ?? 0));
+      const ocpu = median(o.map((r) => r.cpu ?? 0));
+      const kcpu = median(k.map((r) => r.cpu ?? 0));
+      rows.push({ s, label: labels[s], ot, kt, ratio: ot / kt, orss, krss, ocpu, kcpu, digests: digestsOk[s] });
+    }
+  } finally {
+    await Promise.all([src.stop(), dst?.stop()]);
+  }
+
+  const pad = (x, n) => String(x).padEnd(n);
+  const lpad = (x, n) => String(x).padStart(n);
+  console.log('');
+  console.log(`mirror bench: median of ${REPS} runs (a, b) and ${REPS_C} runs (c) per tool; ${os.cpus().length} CPUs; loopback registries`);
+  console.log(pad('scenario', 36) + lpad('ours s', 9) + lpad('skopeo s', 10) + lpad('ratio', 8) + lpad('target', 8) + lpad('digests', 9) + lpad('ours RSS', 10) + lpad('skopeo RSS', 12) + lpad('CPU s ours/skopeo', 19) + '  result');
+  let allPass = !failed;
+  for (const r of rows) {
+    if (r.missing) {
+      console.log(pad(r.label, 36) + '  (a tool failed; see above)');
+      allPass = false;
+      continue;
+    }
+    const timeOk = r.ratio <= 1.0;
+    const rssOk = r.s !== 'c' || r.orss <= 100;
+    const pass = timeOk && rssOk && r.digests;
+    if (!pass) allPass = false;
+    console.log(
+      pad(r.label, 36) +
+        lpad(r.ot.toFixed(2), 9) +
+        lpad(r.kt.toFixed(2), 10) +
+        lpad(r.ratio.toFixed(2) + 'x', 8) +
+        lpad('<=1.0x', 8) +
+        lpad(r.digests ? 'equal' : 'DIFFER', 9) +
+        lpad(r.orss ? `${r.orss.toFixed(0)} MB` : '?', 10) +
+        lpad(r.krss ? `${r.krss.toFixed(0)} MB` : '?', 12) +
+        lpad(`${r.ocpu.toFixed(2)}/${r.kcpu.toFixed(2)}`, 19) +
+        '  ' +
+        (pass ? 'PASS' : `FAIL${!timeOk ? ' (slower)' : ''}${!rssOk ? ' (RSS > 100 MB)' : ''}${!r.digests ? ' (digest)' : ''}`),
+    );
+  }
+  console.log('(c) target: peak RSS of our copier <= 100 MB.');
+  process.exitCode = allPass ? 0 : 1;
+}
+
+run().catch((e) => {
+  console.error(e?.stack ?? e);
+  process.exitCode = 1;
+});
