@@ -89,6 +89,15 @@ export async function generateTree(root, { files: total = 20000, seed = 1234 } =
     return b.done();
   };
 
+  // Kubernetes YAML is mostly block style; about one file in ten uses flow mappings.
+  let flow = false;
+  const small = (b, indent, key, entries) => {
+    if (flow) b.line(`${indent}${key}: {${entries.map(([k, v]) => `${k}: ${v}`).join(', ')}}`);
+    else {
+      b.line(`${indent}${key}:`);
+      for (const [k, v] of entries) b.line(`${indent}  ${k}: ${v}`);
+    }
+  };
   const podSpec = (b, indent) => {
     b.line(`${indent}containers:`);
     const n = rng.chance(0.2) ? 2 : 1;
@@ -97,12 +106,18 @@ export async function generateTree(root, { files: total = 20000, seed = 1234 } =
       const img = pickImage(rng);
       if (rng.chance(0.2)) b.image(`${indent}    image: "`, img, '"', 'k8s');
       else b.image(`${indent}    image: `, img, '', 'k8s');
-      b.line(`${indent}    ports: [{containerPort: ${rng.pick([80, 8080, 9090])}}]`);
-      b.line(`${indent}    resources: {limits: {cpu: 500m, memory: 256Mi}}`);
+      if (flow) b.line(`${indent}    ports: [{containerPort: ${rng.pick([80, 8080, 9090])}}]`);
+      else {
+        b.line(`${indent}    ports:`);
+        b.line(`${indent}      - containerPort: ${rng.pick([80, 8080, 9090])}`);
+      }
+      b.line(`${indent}    resources:`);
+      small(b, `${indent}      `, 'limits', [['cpu', '500m'], ['memory', '256Mi']]);
     }
   };
   const k8sFile = (rel, plant = true) => {
     const b = doc(rel, plant);
+    flow = rng.chance(0.1);
     const docsN = rng.int(1, 3);
     for (let d = 0; d < docsN; d++) {
       if (d > 0) b.line('---');
@@ -112,11 +127,13 @@ export async function generateTree(root, { files: total = 20000, seed = 1234 } =
       b.line(`kind: ${kind}`);
       b.line('metadata:');
       b.line(`  name: ${name}`);
-      b.line(`  labels: {app: ${name}}`);
+      small(b, '  ', 'labels', [['app', name]]);
       if (kind === 'Service') {
         b.line('spec:');
-        b.line(`  selector: {app: ${name}}`);
-        b.line('  ports: [{port: 80, targetPort: 8080}]');
+        small(b, '  ', 'selector', [['app', name]]);
+        b.line('  ports:');
+        b.line('    - port: 80');
+        b.line('      targetPort: 8080');
       } else if (kind === 'ConfigMap') {
         b.line('data:');
         b.line('  notes.txt: |');
@@ -136,16 +153,20 @@ export async function generateTree(root, { files: total = 20000, seed = 1234 } =
         podSpec(b, '          ');
       } else {
         b.line('spec:');
-        if (kind !== 'Job') b.line(`  selector: {matchLabels: {app: ${name}}}`);
+        if (kind !== 'Job') {
+          b.line('  selector:');
+          small(b, '    ', 'matchLabels', [['app', name]]);
+        }
         b.line('  template:');
-        b.line(`    metadata: {labels: {app: ${name}}}`);
+        b.line('    metadata:');
+        small(b, '      ', 'labels', [['app', name]]);
         b.line('    spec:');
         if (rng.chance(0.1)) {
           b.line('      initContainers:');
           b.line('        - name: init');
           b.image('          image: ', pickImage(rng), '', 'k8s');
         }
-        podSpec(b, '    ');
+        podSpec(b, '      ');
       }
     }
     return b.done();
