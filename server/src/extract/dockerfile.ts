@@ -231,5 +231,6 @@ export function extractDockerfile(text: string): ExtractResult {
     if (r) references.push(r);
   }
 
+  references.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
   return { fileKind: 'dockerfile', references, errors };
 }

@@ -187,6 +187,7 @@ export function extractChunk(chunkText: string, ctx: YamlFileContext): ChunkResu
     } catch (e) {
       errors.push({ line: 0, message: `could not scan YAML document: ${(e as Error).message}` });
     }
+    references.sort(byPosition);
     return { references, errors };
   }
   let doc;
@@ -211,7 +212,12 @@ export function extractChunk(chunkText: string, ctx: YamlFileContext): ChunkResu
   } catch (e) {
     errors.push({ line: 0, message: `could not scan YAML document: ${(e as Error).message}` });
   }
+  references.sort(byPosition);
   return { references, errors };
+}
+
+function byPosition(a: RawReference, b: RawReference): number {
+  return a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character;
 }
 
 function shiftRef(r: RawReference, dl: number): RawReference {

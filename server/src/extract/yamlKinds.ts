@@ -22,6 +22,8 @@ export interface YamlFileContext {
   kustomization: boolean;
   helmValues: boolean;
   helmTemplate: boolean;
+  circleci: boolean;
+  bitbucket: boolean;
 }
 
 export function yamlFileContext(fileName: string): YamlFileContext {
@@ -38,6 +40,8 @@ export function yamlFileContext(fileName: string): YamlFileContext {
     kustomization: /^kustomization\.ya?ml$/.test(base),
     helmValues: /values/.test(base),
     helmTemplate: /(^|\/)templates\//.test(path),
+    circleci: /(^|\/)\.circleci\/[^/]+\.ya?ml$/.test(path),
+    bitbucket: /^bitbucket-pipelines\.ya?ml$/.test(base),
   };
 }
 
@@ -357,6 +361,39 @@ function githubAction(v: View, root: unknown): void {
   }
 }
 
+/** CircleCI: jobs.*.docker[].image and executors.*.docker[].image (first is the job image, the rest services). */
+function circleci(v: View, root: unknown): void {
+  for (const section of ['jobs', 'executors']) {
+    for (const [, j] of v.entries(v.get(root, section))) {
+      for (const d of v.items(v.get(j, 'docker'))) v.em.emit(v.get(d, 'image'), 'other-yaml');
+    }
+  }
+}
+
+/** Bitbucket Pipelines: image (string or .name) at the top, on steps, and definitions.services.*. */
+function bitbucket(v: View, root: unknown): void {
+  const image = (node: unknown) => {
+    const img = v.get(node, 'image');
+    if (img !== undefined) imageOrName(v, img, 'name', 'other-yaml');
+  };
+  image(root);
+  for (const [, svc] of v.entries(v.get(v.get(root, 'definitions'), 'services'))) image(svc);
+  const seen = new Set<unknown>();
+  const walk = (node: unknown, depth: number) => {
+    const n = v.em.resolve(node);
+    if (!n || depth > 100 || seen.has(n)) return;
+    seen.add(n);
+    if (isSeq(n)) for (const it of (n as YAMLSeq).items) walk(it, depth + 1);
+    else if (isMap(n)) {
+      for (const [k, val] of v.entries(n)) {
+        if (k === 'step') image(val);
+        walk(val, depth + 1);
+      }
+    }
+  };
+  walk(v.get(root, 'pipelines'), 0);
+}
+
 const GITLAB_RESERVED = new Set(['stages', 'variables', 'include', 'workflow', 'before_script', 'after_script', 'cache', 'spec']);
 
 function gitlab(v: View, root: unknown): void {
@@ -428,11 +465,25 @@ export function extractFromDocument(doc: Document | undefined, contents: unknown
     helmValues(v, root, new Set(), 0);
     return;
   }
+  // Drone / Woodpecker pipelines: `kind: pipeline` with steps[] and services[] images.
+  if (kind === 'pipeline' && v.seq(v.get(root, 'steps'))) {
+    for (const key of ['steps', 'services']) for (const s of v.items(v.get(root, key))) v.em.emit(v.get(s, 'image'), 'other-yaml');
+    return;
+  }
+  // Kubernetes objects without apiVersion (kustomize patches, fragments).
+  if (kind && !apiVersion && (v.map(v.get(root, 'spec')) || v.map(v.get(root, 'metadata')))) {
+    walkK8s(v, root, 'k8s', new Set(), 0);
+    return;
+  }
   const images = v.get(root, 'images');
   if (ctx.kustomization || (v.seq(images) && v.items(images).some((it) => v.has(it, 'newName') || v.has(it, 'newTag') || v.has(it, 'digest')))) {
     return kustomize(v, root);
   }
   const jobs = v.map(v.get(root, 'jobs'));
+  if (ctx.circleci || (jobs && v.entries(jobs).some(([, j]) => v.seq(v.get(j, 'docker'))))) {
+    return circleci(v, root);
+  }
+  if (ctx.bitbucket || v.map(v.get(root, 'pipelines'))) return bitbucket(v, root);
   if (jobs && (ctx.githubWorkflow || v.has(root, 'on') || v.has(root, 'true') || v.entries(jobs).some(([, j]) => v.has(j, 'runs-on')))) {
     return githubWorkflow(v, root);
   }

@@ -380,3 +380,61 @@ describe('extract: unrelated YAML', function () {
     assert.deepStrictEqual(short('steps.yml', y('steps:', '- name: Build the thing', '- name: Test it')), []);
   });
 });
+
+describe('extract: more CI dialects (other-yaml)', function () {
+  it('CircleCI jobs and executors docker images', function () {
+    const text = y(
+      'version: 2.1',
+      'executors:',
+      '  node:',
+      '    docker:',
+      '      - image: cimg/node:20.11',
+      'jobs:',
+      '  test:',
+      '    docker:',
+      '      - image: cimg/python:3.12',
+      '      - image: postgres:16',
+      '    steps: [checkout]',
+    );
+    assert.deepStrictEqual(short('.circleci/config.yml', text), [
+      '4:15 cimg/node:20.11 -> docker.io/cimg/node:20.11 (other-yaml)',
+      '8:15 cimg/python:3.12 -> docker.io/cimg/python:3.12 (other-yaml)',
+      '9:15 postgres:16 -> docker.io/library/postgres:16 (other-yaml)',
+    ]);
+  });
+
+  it('Bitbucket Pipelines: top-level, step and service images', function () {
+    const text = y(
+      'image: node:20',
+      'definitions:',
+      '  services:',
+      '    db:',
+      '      image: mysql:8',
+      'pipelines:',
+      '  default:',
+      '    - step:',
+      '        image:',
+      '          name: python:3.12',
+      '        script: [pytest]',
+      '        services: [db]',
+    );
+    assert.deepStrictEqual(short('bitbucket-pipelines.yml', text), [
+      '0:7 node:20 -> docker.io/library/node:20 (other-yaml)',
+      '4:13 mysql:8 -> docker.io/library/mysql:8 (other-yaml)',
+      '9:16 python:3.12 -> docker.io/library/python:3.12 (other-yaml)',
+    ]);
+  });
+
+  it('Drone pipelines: steps and services', function () {
+    const text = y('kind: pipeline', 'type: docker', 'steps:', '- name: test', '  image: golang:1.22', 'services:', '- name: cache', '  image: redis:7');
+    assert.deepStrictEqual(short('.drone.yml', text), [
+      '4:9 golang:1.22 -> docker.io/library/golang:1.22 (other-yaml)',
+      '7:9 redis:7 -> docker.io/library/redis:7 (other-yaml)',
+    ]);
+  });
+
+  it('Kubernetes fragments without apiVersion (kustomize patches)', function () {
+    const text = y('kind: Deployment', 'metadata:', '  name: web', 'spec:', '  template:', '    spec:', '      containers:', '      - name: web', '        image: nginx:1.27');
+    assert.deepStrictEqual(short('patch.yaml', text), ['8:15 nginx:1.27 -> docker.io/library/nginx:1.27 (k8s)']);
+  });
+});
