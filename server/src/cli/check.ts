@@ -8,8 +8,7 @@ import { parseArgs } from 'node:util';
 import { parseTargetBase, TargetBase } from '../gcp/artifactRegistry';
 import { GcpApi } from '../gcp/auth';
 import { CheckFinding, CheckReport, runChecks } from '../gcp/check';
-import { validateMember } from '../gcp/iam';
-import { validateProjectId } from '../gcp/logging';
+import { validateMember, validateProjectId } from '../gcp/iam';
 import { CONFIG_FILE_NAME, findConfig, readConfigFile } from '../workspace/config';
 import { CliIO, UsageError } from './io';
 

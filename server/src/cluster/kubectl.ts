@@ -244,10 +244,10 @@ export function digestFromImageID(imageID: string | undefined): string | undefin
 /** Groups the pods' containers by image (normalised), with namespaces, counts and resolved digests. */
 export function summarizePods(pods: readonly Pod[], policy: Policy = new Policy()): RunningImage[] {
   const byKey = new Map<string, RunningImage & { podSet: Set<string>; nsSet: Set<string>; digestSet: Set<string>; kindSet: Set<ContainerKind> }>();
-  for (const pod of pods) {
-    if (!pod || typeof pod !== 'object') continue;
+  pods.forEach((pod, index) => {
+    if (!pod || typeof pod !== 'object') return;
     const ns = pod.metadata?.namespace ?? 'default';
-    const podKey = `${ns}/${pod.metadata?.name ?? Math.random()}`;
+    const podKey = `${ns}/${pod.metadata?.name ?? `#${index}`}`;
     const statusByName = new Map<string, ContainerStatus>();
     for (const st of [...(pod.status?.containerStatuses ?? []), ...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.ephemeralContainerStatuses ?? [])]) {
       if (st?.name) statusByName.set(st.name, st);
@@ -291,7 +291,7 @@ export function summarizePods(pods: readonly Pod[], policy: Policy = new Policy(
         if (parsed.ok && parsed.value.digest) e.digestSet.add(parsed.value.digest);
       }
     }
-  }
+  });
   const out: RunningImage[] = [];
   for (const e of byKey.values()) {
     const { podSet, nsSet, digestSet, kindSet, ...rest } = e;

@@ -5,6 +5,7 @@
  */
 import { GcpApi } from './auth';
 import { GcpError } from './errors';
+import { PROJECT_ID_RE } from './iam';
 
 export interface DatasetRef {
   project: string;
@@ -31,7 +32,6 @@ export interface Dataset {
   [k: string]: unknown;
 }
 
-const PROJECT_RE = /^(?:[a-z0-9.-]+:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
 const DATASET_RE = /^[A-Za-z0-9_]{1,1024}$/;
 
 /** Parses `PROJECT.DATASET` (or `PROJECT:DATASET`); domain-scoped projects `example.com:proj.ds` allowed. */
@@ -43,7 +43,7 @@ export function parseDatasetRef(text: string): { ok: true; value: DatasetRef } |
   }
   const project = t.slice(0, cut);
   const datasetId = t.slice(cut + 1);
-  if (!PROJECT_RE.test(project)) return { ok: false, error: `"${text}": "${project}" is not a valid project ID` };
+  if (!PROJECT_ID_RE.test(project)) return { ok: false, error: `"${text}": "${project}" is not a valid project ID` };
   if (!DATASET_RE.test(datasetId)) {
     return { ok: false, error: `"${text}": dataset ID "${datasetId}" may contain only letters, digits and underscores` };
   }

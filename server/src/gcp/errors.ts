@@ -199,6 +199,7 @@ export function toGcpError(err: unknown, ctx: ErrorContext): GcpError {
   const reason = errorInfo?.reason ?? bqReason;
   const meta = errorInfo?.metadata ?? {};
 
+  const disabledMatch = serverMessage?.match(/([a-z0-9-]+\.googleapis\.com)/);
   // User credentials without a quota project (Google answers SERVICE_DISABLED for gcloud's own project).
   if (/requires a quota project/i.test(serverMessage ?? '')) {
     const project = ctx.project ?? 'PROJECT';
@@ -213,7 +214,6 @@ export function toGcpError(err: unknown, ctx: ErrorContext): GcpError {
   }
 
   // API not enabled.
-  const disabledMatch = serverMessage?.match(/([a-z0-9-]+\.googleapis\.com)/);
   if (
     reason === 'SERVICE_DISABLED' ||
     reason === 'accessNotConfigured' ||

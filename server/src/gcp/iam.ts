@@ -93,6 +93,14 @@ export class Iam {
   }
 }
 
+/** Project IDs, domain-scoped ones (`example.com:my-project`) included. */
+export const PROJECT_ID_RE = /^(?:[a-z0-9.-]+:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
+
+/** An error message when `p` is not a valid project ID, else undefined. */
+export function validateProjectId(p: string): string | undefined {
+  return PROJECT_ID_RE.test(p) ? undefined : `"${p}" is not a valid project ID (6-30 lowercase letters, digits, hyphens; starts with a letter)`;
+}
+
 // ---------------------------------------------------------------------------
 // Principals
 

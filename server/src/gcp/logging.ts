@@ -8,6 +8,8 @@ import { GcpApi } from './auth';
 import { BigQueryAdmin, DatasetRef, datasetDisplay } from './bigqueryAdmin';
 import { GcpError } from './errors';
 
+export { validateProjectId } from './iam';
+
 export const DEFAULT_SINK_NAME = 'image_pull_logs';
 export const PULL_EVENTS_FILTER = 'resource.type="k8s_pod" jsonPayload.reason="Pulling"';
 
@@ -121,12 +123,6 @@ export interface PullCountSettings {
   table: string;
   /** The matching `ar-migrate pulls` command. */
   cli: string;
-}
-
-const PROJECT_RE = /^(?:[a-z0-9.-]+:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
-
-export function validateProjectId(p: string): string | undefined {
-  return PROJECT_RE.test(p) ? undefined : `"${p}" is not a valid project ID (6-30 lowercase letters, digits, hyphens; starts with a letter)`;
 }
 
 /**
