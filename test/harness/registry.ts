@@ -111,6 +111,9 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<Registr
     for (let attempt = 0; ; attempt++) {
       const port = await freePort();
       const host = `127.0.0.1:${port}`;
+      // Every response carries this header, so we never mistake another process that grabbed
+      // the same port (e.g. a registry started in parallel) for ours.
+      const instanceId = crypto.randomBytes(8).toString('hex');
       const config = {
         version: '0.1',
         log: { level: opts.logLevel ?? 'info', formatter: 'text', accesslog: { disabled: false } },
@@ -123,7 +126,7 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<Registr
         http: {
           addr: host,
           secret: crypto.randomBytes(16).toString('hex'),
-          headers: { 'X-Content-Type-Options': ['nosniff'] },
+          headers: { 'X-Content-Type-Options': ['nosniff'], 'X-Ar-Migrate-Harness': [instanceId] },
         },
         ...(auth === 'none' ? {} : { auth: authConfig }),
       };
@@ -172,19 +175,26 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<Registr
 
       const url = `http://${host}`;
       try {
-        await waitFor(
+        let abandoned = false;
+        const ready = waitFor(
           async () => {
-            if (exited !== undefined) throw new Error('exited');
+            if (abandoned) return true;
             const r = await fetch(`${url}/v2/`, { signal: AbortSignal.timeout(2000) });
             await r.arrayBuffer();
-            return r.status === 200 || r.status === 401;
+            return (r.status === 200 || r.status === 401) && r.headers.get('x-ar-migrate-harness') === instanceId;
           },
           opts.startTimeoutMs ?? 20000,
           `registry at ${url}`,
-        ).catch((e) => {
-          if (exited !== undefined) throw new Error(`registry exited with code ${exited}`);
-          throw e;
+        );
+        const died = exitPromise.then(() => {
+          throw new Error(`registry exited with code ${exited}`);
         });
+        died.catch(() => {});
+        try {
+          await Promise.race([ready, died]);
+        } finally {
+          abandoned = true;
+        }
       } catch (e) {
         kill();
         const logs = logChunks.join('');
