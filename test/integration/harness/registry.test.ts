@@ -134,4 +134,11 @@ describe('harness: real registry (docker-registry) + image pusher', function () 
     );
     assert.equal(r, 'refused');
   });
+
+  it('fails fast with the registry log when the registry cannot start', async () => {
+    await assert.rejects(
+      startRegistry({ logLevel: 'bogus' as never }),
+      (e: Error) => /registry exited with code \d+/.test(e.message) && /--- registry log ---[\s\S]*bogus/.test(e.message),
+    );
+  });
 });
