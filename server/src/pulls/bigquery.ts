@@ -13,7 +13,7 @@ export interface BigQuerySettings {
   dataset: string;
   /** Project that runs (and pays for) the query job; defaults to the dataset's project. */
   billingProject?: string;
-  /** Date-sharded table prefix (default `events_`: tables `events_YYYYMMDD`). */
+  /** Date-sharded table prefix (default `events_`: tables `events_YYYYMMDD`; `events` means the same). */
   tablePrefix?: string;
   /** Query one partitioned table instead of date shards (sink option "use partitioned tables"). */
   partitioned?: boolean;
@@ -54,18 +54,35 @@ const PROJECT_RE = /^(?:[A-Za-z0-9.-]+:)?[A-Za-z0-9][A-Za-z0-9-]{0,62}$/;
 const DATASET_RE = /^[A-Za-z0-9_]{1,1024}$/;
 const TABLE_RE = /^[A-Za-z0-9_-]{0,1024}$/;
 
-/** Splits and validates `PROJECT.DATASET` (domain-scoped projects `example.com:proj` allowed). */
-export function parseDataset(text: string): { project: string; datasetId: string } {
+/**
+ * Splits and validates `PROJECT.DATASET` (also `PROJECT:DATASET`, domain-scoped
+ * projects `example.com:proj.dataset`, and a bare `DATASET` in `defaultProject`).
+ */
+export function parseDataset(text: string, defaultProject?: string): { project: string; datasetId: string } {
   const t = (text ?? '').trim().replace(/^bq:\/\//, '');
-  const cut = t.lastIndexOf('.');
-  const project = cut > 0 ? t.slice(0, cut) : '';
-  const datasetId = cut > 0 ? t.slice(cut + 1) : '';
+  let cut = t.lastIndexOf('.');
+  if (cut < 0) cut = t.lastIndexOf(':');
+  let project = cut > 0 ? t.slice(0, cut) : '';
+  const datasetId = cut > 0 ? t.slice(cut + 1) : t;
+  if (!project && datasetId && defaultProject?.trim()) project = defaultProject.trim();
   if (!project || !datasetId) {
-    throw new PullError('invalid-setting', `BigQuery dataset "${t}" must be PROJECT.DATASET (e.g. my-project.k8s_events).`);
+    throw new PullError('invalid-setting', `BigQuery dataset "${t}" must be PROJECT.DATASET (e.g. my-project.k8s_events), or a dataset with a billing project set.`);
   }
   if (!PROJECT_RE.test(project)) throw new PullError('invalid-setting', `"${project}" is not a valid Google Cloud project ID (in dataset "${t}").`);
   if (!DATASET_RE.test(datasetId)) throw new PullError('invalid-setting', `"${datasetId}" is not a valid BigQuery dataset ID (letters, digits and underscores).`);
   return { project, datasetId };
+}
+
+/** Date-shard prefix: `events` and `events_` both mean tables `events_YYYYMMDD`. */
+export function shardPrefix(prefix: string | undefined): string {
+  const p = (prefix ?? '').trim();
+  if (!p) return 'events_';
+  return p.endsWith('_') ? p : `${p}_`;
+}
+
+/** Partitioned table name: the explicit table, else the prefix without trailing `_` (`events`). */
+export function partitionedTable(settings: Pick<BigQuerySettings, 'table' | 'tablePrefix'>): string {
+  return settings.table?.trim() || (settings.tablePrefix ?? '').trim().replace(/_+$/, '') || 'events';
 }
 
 function ymd(iso: string): string {
@@ -80,10 +97,10 @@ function ymd(iso: string): string {
  * timestamp filter) or a timestamp filter on the partitioned table.
  */
 export function buildPullQuery(settings: BigQuerySettings, window: PullWindow): PullQuery {
-  const { project, datasetId } = parseDataset(settings.dataset);
+  const { project, datasetId } = parseDataset(settings.dataset, settings.billingProject);
   const billingProject = (settings.billingProject ?? '').trim() || project;
   if (!PROJECT_RE.test(billingProject)) throw new PullError('invalid-setting', `Billing project "${billingProject}" is not a valid Google Cloud project ID.`);
-  const prefix = settings.tablePrefix ?? 'events_';
+  const prefix = shardPrefix(settings.tablePrefix);
   if (!TABLE_RE.test(prefix)) throw new PullError('invalid-setting', `Table prefix "${prefix}" may contain only letters, digits, "_" and "-".`);
   const perCluster = settings.perCluster !== false;
   const startDate = new Date(window.start);
@@ -92,7 +109,7 @@ export function buildPullQuery(settings: BigQuerySettings, window: PullWindow): 
   let where: string;
   const params: Record<string, unknown> = {};
   if (settings.partitioned) {
-    const name = settings.table ?? (prefix.replace(/_+$/, '') || 'events');
+    const name = partitionedTable(settings);
     if (!name || !TABLE_RE.test(name)) throw new PullError('invalid-setting', `Table name "${name}" may contain only letters, digits, "_" and "-".`);
     table = `${project}.${datasetId}.${name}`;
     where = 'timestamp >= @start AND timestamp < @end';

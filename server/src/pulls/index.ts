@@ -14,10 +14,10 @@ export * from './errors';
 export * from './limits';
 export * from './text';
 export type { BigQuerySettings, BigQueryConnection, DryRunResult } from './bigquery';
-export { buildPullQuery, dryRunPullQuery, queryPullCounts, parseDataset } from './bigquery';
+export { buildPullQuery, dryRunPullQuery, queryPullCounts, parseDataset, shardPrefix, partitionedTable } from './bigquery';
 export { countPullsFromLogFile, interpretEntry } from './logfile';
 export type { PullSettings, PullServiceOptions, RefreshOptions, PullStatus, PullState, FindingLike } from './service';
-export { PullCountService, resolveSource, connectionFromEnv } from './service';
+export { PullCountService, resolveSource, connectionFromEnv, settingsFromEditor } from './service';
 export { defaultCacheDir } from './cache';
 
 /**

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Finding } from '../model';
-import { BigQueryConnection, BigQuerySettings, DryRunResult, dryRunPullQuery, queryPullCounts } from './bigquery';
+import { BigQueryConnection, BigQuerySettings, DryRunResult, dryRunPullQuery, partitionedTable, queryPullCounts, shardPrefix } from './bigquery';
 import { cacheExists, defaultCacheDir, readCache, writeCache } from './cache';
 import { emptyStats, ImageStats, lookupImage, lookupRepository, PullCounts, PullWindow, registryHourly, RepositoryStats, SourceInfo, windowFor } from './counts';
 import { PullError, PullErrorCode } from './errors';
@@ -48,6 +48,8 @@ export interface PullSettings {
   limits?: RegistryLimit[];
   /** Which Docker Hub limit applies (default 'anonymous': 100 pulls / 6 h per IP). */
   dockerHubAuth?: 'anonymous' | 'authenticated';
+  /** Set by settingsFromEditor for an untrusted workspace (status explains why there are no counts). */
+  untrusted?: boolean;
 }
 
 export interface PullServiceOptions {
@@ -110,7 +112,7 @@ export function resolveSource(settings: PullSettings, options: Pick<PullServiceO
   const mode = settings.source ?? 'auto';
   const file = settings.logFile?.trim();
   const dataset = settings.bigqueryDataset?.trim();
-  if (mode === 'none') return { kind: 'none', reason: 'pull counts are turned off (source: none)' };
+  if (mode === 'none') return { kind: 'none', reason: settings.untrusted ? 'the workspace is not trusted, so no pull count source is read' : 'pull counts are turned off (arMigrate.pullCounts.source is "none")' };
   if ((mode === 'logFile' || mode === 'auto') && file) {
     const abs = path.resolve(options.workspaceRoot ?? process.cwd(), expandHome(file, env));
     return { kind: 'logFile', file: abs };
@@ -144,7 +146,8 @@ function describe(spec: PullSourceSpec): SourceInfo {
   if (spec.kind === 'logFile') return { kind: 'logFile', description: `log file ${spec.file}`, file: spec.file };
   if (spec.kind === 'bigquery') {
     const s = spec.settings;
-    const table = s.partitioned ? `${s.dataset}.${s.table ?? ((s.tablePrefix ?? 'events_').replace(/_+$/, '') || 'events')}` : `${s.dataset}.${s.tablePrefix ?? 'events_'}*`;
+    const ds = s.dataset.includes('.') || !s.billingProject ? s.dataset : `${s.billingProject}.${s.dataset}`;
+    const table = s.partitioned ? `${ds}.${partitionedTable(s)}` : `${ds}.${shardPrefix(s.tablePrefix)}*`;
     return { kind: 'bigquery', description: `BigQuery ${table}`, table, billingProject: s.billingProject, location: s.location };
   }
   return { kind: 'none', description: spec.reason };
@@ -218,7 +221,7 @@ export class PullCountService {
     const days = this.windowDays();
     if (s.kind === 'bigquery') {
       const b = s.settings;
-      return JSON.stringify({ kind: 'bigquery', dataset: b.dataset, billing: b.billingProject ?? '', prefix: b.tablePrefix ?? 'events_', partitioned: !!b.partitioned, table: b.table ?? '', location: b.location ?? '', perCluster: b.perCluster !== false, days });
+      return JSON.stringify({ kind: 'bigquery', dataset: b.dataset, billing: b.billingProject ?? '', prefix: shardPrefix(b.tablePrefix), partitioned: !!b.partitioned, table: b.partitioned ? partitionedTable(b) : '', location: b.location ?? '', perCluster: b.perCluster !== false, days });
     }
     if (s.kind === 'logFile') {
       let stamp = '';
@@ -463,4 +466,70 @@ export function connectionFromEnv(env: NodeJS.ProcessEnv): BigQueryConnection {
     conn.authClient = client;
   }
   return conn;
+}
+
+function isObj(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** Reads `a.b.c` from a nested object or from flattened dotted keys. */
+function pick(raw: Record<string, unknown>, dotted: string): unknown {
+  if (dotted in raw) return raw[dotted];
+  const parts = dotted.split('.');
+  for (let i = 1; i < parts.length; i++) {
+    const head = parts.slice(0, i).join('.');
+    const v = raw[head];
+    if (isObj(v)) {
+      const r = pick(v, parts.slice(i).join('.'));
+      if (r !== undefined) return r;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Maps the editor's `arMigrate` settings section (VS Code `arMigrate.pullCounts.*`,
+ * nested or with dotted keys; `.ar-migrate.json` uses the same names) onto
+ * PullSettings. In an untrusted workspace no source is read.
+ */
+export function settingsFromEditor(section: unknown, options: { trusted?: boolean; storagePath?: string } = {}): PullSettings {
+  let raw: Record<string, unknown> = isObj(section) ? section : {};
+  if (isObj(raw.arMigrate)) raw = raw.arMigrate as Record<string, unknown>;
+  const str = (k: string) => {
+    const v = pick(raw, k);
+    return typeof v === 'string' && v.trim() ? v.trim() : undefined;
+  };
+  const num = (k: string) => {
+    const v = pick(raw, k);
+    const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() ? Number(v) : NaN;
+    return Number.isFinite(n) ? n : undefined;
+  };
+  const bool = (k: string) => {
+    const v = pick(raw, k);
+    return typeof v === 'boolean' ? v : undefined;
+  };
+  const srcText = str('pullCounts.source');
+  const source: PullSettings['source'] =
+    srcText === 'bigquery' || srcText === 'logFile' || srcText === 'none' || srcText === 'auto' ? srcText : srcText === undefined ? 'auto' : 'none';
+  const limits = pick(raw, 'pullCounts.limits');
+  const auth = str('pullCounts.dockerHubAuth');
+  const s: PullSettings = {
+    source: options.trusted === false ? 'none' : source,
+    untrusted: options.trusted === false ? true : undefined,
+    logFile: str('pullCounts.logFile'),
+    bigqueryDataset: str('pullCounts.bigquery.dataset'),
+    billingProject: str('pullCounts.bigquery.billingProject'),
+    location: str('pullCounts.bigquery.location'),
+    tablePrefix: str('pullCounts.bigquery.tablePrefix'),
+    partitioned: bool('pullCounts.bigquery.partitioned'),
+    table: str('pullCounts.bigquery.table'),
+    perCluster: bool('pullCounts.bigquery.perCluster') ?? bool('pullCounts.perCluster'),
+    maximumBytesBilled: num('pullCounts.bigquery.maximumBytesBilled'),
+    windowDays: num('pullCounts.windowDays'),
+    maxAgeMinutes: num('pullCounts.maxAge') ?? num('pullCounts.maxAgeMinutes'),
+    cacheDir: options.storagePath ? path.join(options.storagePath, 'pull-counts') : undefined,
+    limits: Array.isArray(limits) ? (limits as RegistryLimit[]) : undefined,
+    dockerHubAuth: auth === 'authenticated' || auth === 'anonymous' ? auth : undefined,
+  };
+  return s;
 }
