@@ -143,19 +143,25 @@ async function profileOurs(title, def, fixture) {
     }
     const s = summarizeCpuProfile(join(dir, files[0]), { root: ROOT, top: 15 });
     raw[title].profile = s;
-    const lines = [`${title}: CPU profile of ar-migrate (first diagnostics ${fmtMs(res.firstMs)} + ${res.editLatencies.length} edits; busy ${fmtMs(s.busyMs)}), under --cpu-prof:`];
-    lines.push('  inclusive time, server/src functions:');
-    for (const f of s.inclusive) lines.push(`    ${fmtMs(f.totalMs).padStart(8)} ${f.pct.toFixed(1).padStart(5)}%  ${f.where} ${f.name}`);
-    lines.push('  self time, all functions:');
-    for (const f of s.functions) lines.push(`    ${fmtMs(f.selfMs).padStart(8)} ${f.pct.toFixed(1).padStart(5)}%  ${f.where} ${f.name}`);
-    profiles.push(lines.join('\n'));
+    profiles.push(formatProfile(`${title}: CPU profile of ar-migrate (first diagnostics ${fmtMs(res.firstMs)} + ${res.editLatencies.length} edits) under --cpu-prof`, s));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
+function formatProfile(head, s) {
+  const lines = [`${head}; busy ${fmtMs(s.busyMs)}:`];
+  lines.push('  inclusive time, server/src functions:');
+  for (const f of s.inclusive) lines.push(`    ${fmtMs(f.totalMs).padStart(8)} ${f.pct.toFixed(1).padStart(5)}%  ${f.where} ${f.name}`);
+  lines.push('  self time, all functions:');
+  for (const f of s.functions) lines.push(`    ${fmtMs(f.selfMs).padStart(8)} ${f.pct.toFixed(1).padStart(5)}%  ${f.where} ${f.name}`);
+  lines.push('  self time by file:');
+  for (const f of s.files.slice(0, 8)) lines.push(`    ${fmtMs(f.selfMs).padStart(8)} ${f.pct.toFixed(1).padStart(5)}%  ${f.file}`);
+  return lines.join('\n');
+}
+
 async function scanBench() {
-  const res = await runScanBench({ root: ROOT, files: num('scan-files', 20000), runs: num('scan-runs', 3), log });
+  const res = await runScanBench({ root: ROOT, files: num('scan-files', 20000), runs: num('scan-runs', 3), profile: !!args.profile, log });
   raw.scan = res;
   const rows = [];
   if (res.error) {
@@ -182,6 +188,7 @@ async function scanBench() {
   rows.push(['references reported / grep lines', ready ? `${tp.reported} (--all: ${al.reported})` : 'n/a', String(g.lines), '', '', '']);
   rows.push(['reported but not planted (outside ignored)', ready ? String(al.unexpected) : 'n/a', '', '', '(report)', '']);
   tables.push({ title: `scan — ${res.files} files (${res.planted} planted refs, ${res.decoys} decoys in ${res.ignoredFiles} node_modules/.git files)`, head: ['metric', 'ar-migrate scan', 'grep pipeline', 'ratio', 'target', 'result'], rows });
+  if (o.profile) profiles.push(formatProfile(`scan: CPU profile of ar-migrate scan (wall ${fmtMs(o.profile.wallMs)} under --cpu-prof)`, o.profile));
   notes.push(`grep pipeline (run by /bin/sh in the tree root, LC_ALL=C): ${GREP_PIPELINE}`);
   if (o.error) notes.push(`scan: ${o.error}`);
   for (const [name, x] of [['scan --json', tp], ['scan --json --all', al]]) {

@@ -40,7 +40,7 @@ export class LspClient {
   #nextId = 1;
   /** @type {Map<number|string, {resolve:Function, reject:Function, method:string, timer:any}>} */
   #pending = new Map();
-  /** @type {{uri:string, version?:number, diagnostics:any[], t:number, seq:number}[]} */
+  /** Recent publishDiagnostics (bounded), oldest first. @type {{uri:string, version?:number, diagnostics:any[], t:number, seq:number}[]} */
   diagnostics = [];
   /** @type {{filter:(d:any)=>boolean, resolve:Function, reject:Function, timer:any}[]} */
   #diagWaiters = [];
@@ -86,6 +86,11 @@ export class LspClient {
       }
       this.#diagWaiters = [];
     });
+  }
+
+  /** Sequence number of the last publishDiagnostics received (0 before any). */
+  get lastSeq() {
+    return this.#seq;
   }
 
   get pid() {
@@ -160,7 +165,8 @@ export class LspClient {
           seq: ++this.#seq,
         };
         this.diagnostics.push(d);
-        if (this.diagnostics.length > 1000) this.diagnostics.splice(0, 500);
+        // Keep a bounded history (a publish for a big manifest can hold thousands of diagnostics).
+        if (this.diagnostics.length > 200) this.diagnostics.splice(0, 100);
         const waiters = this.#diagWaiters;
         this.#diagWaiters = [];
         for (const w of waiters) {

@@ -92,7 +92,7 @@ export async function runLspScenario(server, fixture, o = {}) {
       };
       lines[img.line] = lines[img.line].slice(0, img.tagStart) + newTag + lines[img.line].slice(img.tagStart + oldTag.length);
       version++;
-      const before = client.diagnostics.length;
+      const beforeSeq = client.lastSeq;
       const fullText = client.syncKind === 2 ? undefined : lines.join('\n');
       const t = client.didChange(uri, version, [{ range, text: newTag }], fullText);
       const v = version;
@@ -104,7 +104,7 @@ export async function runLspScenario(server, fixture, o = {}) {
       });
       const ms = d.t - t;
       await client.settle(uri, settleMs, 5000);
-      const publishesForEdit = client.diagnostics.slice(before).filter((x) => x.uri === uri).length;
+      const publishesForEdit = client.diagnostics.filter((x) => x.seq > beforeSeq && x.uri === uri).length;
       result.extraPublishes += Math.max(0, publishesForEdit - 1);
       if (k >= warmupEdits) {
         result.editsAttempted++;

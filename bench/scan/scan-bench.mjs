@@ -2,11 +2,12 @@
 // would use, on a generated repository-like tree. Checks that every reference the
 // generator planted outside ignored folders (node_modules, .git) is reported.
 import { spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { summarizeCpuProfile } from '../lib/cpuprofile.mjs';
 import { generateTree } from '../lib/gen/tree.mjs';
 import { median, min } from '../lib/stats.mjs';
 
@@ -87,9 +88,10 @@ const isIgnoredPath = (f) => /(^|\/)(node_modules|\.git)\//.test(f);
  * @param {string} o.root repository root (for bin/ar-migrate.js)
  * @param {number} [o.files]
  * @param {number} [o.runs] timed runs per tool (best and median reported)
+ * @param {boolean} [o.profile] one more run under node --cpu-prof, summarised into res.ours.profile
  * @param {(s:string)=>void} [o.log]
  */
-export async function runScanBench({ root, files = 20000, runs = 3, log = () => {} }) {
+export async function runScanBench({ root, files = 20000, runs = 3, profile = false, log = () => {} }) {
   const work = mkdtempSync(join(tmpdir(), 'arm-bench-scan-'));
   const tree = join(work, 'repo');
   const res = { files, planted: 0, ours: {}, grep: {}, error: undefined };
@@ -170,6 +172,16 @@ export async function runScanBench({ root, files = 20000, runs = 3, log = () => 
     res.ours.thirdParty = check(oursOut, g.planted.filter((p) => p.thirdParty), last);
     res.ours.all = check(allOut, g.planted, allRun);
     res.ours.error = res.ours.thirdParty.error ?? res.ours.all.error;
+    if (profile) {
+      const profDir = join(work, 'prof');
+      const pr = await timed(
+        process.execPath,
+        ['--cpu-prof', `--cpu-prof-dir=${profDir}`, '--cpu-prof-interval=250', join(root, 'bin/ar-migrate.js'), 'scan', tree, '--json'],
+        { cwd: tree, outFile: join(work, 'prof.json'), env: process.env, timeoutMs: 180000 },
+      );
+      const f = existsSync(profDir) ? readdirSync(profDir).find((x) => x.endsWith('.cpuprofile')) : undefined;
+      if (f) res.ours.profile = { wallMs: pr.ms, ...summarizeCpuProfile(join(profDir, f), { root, top: 15 }) };
+    }
     return res;
   } catch (e) {
     res.error = e instanceof Error ? e.stack ?? e.message : String(e);
