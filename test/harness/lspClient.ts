@@ -39,6 +39,8 @@ export class LspClient {
   readonly diagnostics = new Map<string, Diagnostic[]>();
   readonly logs: string[] = [];
   readonly messages: { type: number; message: string }[] = [];
+  /** Other server notifications by method (e.g. arMigrate/findingsChanged). */
+  readonly notifications: { method: string; params: any }[] = [];
   settings: Record<string, unknown>;
   private readonly child: ChildProcess;
   private readonly waiters: (() => void)[] = [];
@@ -66,6 +68,10 @@ export class LspClient {
     });
     this.connection.onNotification('window/showMessage', (p: { type: number; message: string }) => {
       this.messages.push(p);
+      this.notify();
+    });
+    this.connection.onNotification((method: string, params: any) => {
+      this.notifications.push({ method, params });
       this.notify();
     });
     this.connection.onRequest('workspace/configuration', (p: { items: { section?: string }[] }) =>
@@ -142,6 +148,25 @@ export class LspClient {
       if (this.exitCode !== null) throw new Error(`server exited (${this.exitCode}): ${this.stderr}`);
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`timed out waiting for diagnostics of ${uriStr}; last: ${JSON.stringify(d)}`);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, Math.min(left, 500));
+        this.waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+  }
+
+  /** Waits for a notification `method` whose params satisfy `predicate`. */
+  async waitForNotification(method: string, predicate: (p: any) => boolean = () => true, timeoutMs = 20000): Promise<any> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const hit = [...this.notifications].reverse().find((n) => n.method === method && predicate(n.params));
+      if (hit) return hit.params;
+      if (this.exitCode !== null) throw new Error(`server exited (${this.exitCode}): ${this.stderr}`);
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`timed out waiting for ${method}; got ${JSON.stringify(this.notifications.filter((n) => n.method === method))}`);
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, Math.min(left, 500));
         this.waiters.push(() => {

@@ -15,7 +15,9 @@ import type {
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { Finding } from '../model';
 import type { DocumentState } from './documents';
+import type { ReportResult } from './report';
 import type { EffectiveSettings } from './settings';
+import type { ScanWorkspaceParams, ScanWorkspaceResult } from './workspaceScan';
 
 export interface Logger {
   info(message: string): void;
@@ -68,5 +70,9 @@ export interface ServerPlugin {
   decorateDiagnostic?(diagnostic: Diagnostic, finding: Finding, settings: EffectiveSettings): Diagnostic | undefined;
   /** More code actions for the findings in range (e.g. "Mirror and rewrite"). */
   codeActions?(input: CodeActionInput): CodeAction[] | undefined | Promise<CodeAction[] | undefined>;
+  /** Adds to a workspace scan result (pull counts per finding, pullSource). */
+  enrichScan?(result: ScanWorkspaceResult, params: ScanWorkspaceParams, ctx: ServerContext): void | Promise<void>;
+  /** Adds to the report (pulls, daily series per image). */
+  enrichReport?(report: ReportResult, ctx: ServerContext): void | Promise<void>;
   dispose?(): void;
 }

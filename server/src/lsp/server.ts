@@ -26,6 +26,8 @@ import type { Logger, ServerContext, ServerPlugin } from './context';
 import { computeDiagnostics } from './diagnostics';
 import { DocumentState } from './documents';
 import { hover } from './hover';
+import { report, REPORT_REQUEST } from './report';
+import type { Finding } from '../model';
 import { defaultSettings, EffectiveSettings, mergeProjectConfig, mergeSettings, SECTION, Settings } from './settings';
 import {
   REWRITE_EDITS_REQUEST,
@@ -42,7 +44,18 @@ export const SERVER_COMMANDS = {
   rewriteEdits: 'arMigrate.server.rewriteEdits',
 } as const;
 
-const VALIDATE_DELAY_MS = 150;
+const VALIDATE_DELAY_MS = 50;
+const SUMMARY_DELAY_MS = 300;
+
+/** Server -> client notification after diagnostics change (drives the VS Code status bar). */
+export const FINDINGS_CHANGED_NOTIFICATION = 'arMigrate/findingsChanged';
+export interface FindingsChangedParams {
+  thirdParty: number;
+  images: number;
+  ignored: number;
+  invalid: number;
+  targetConfigured: boolean;
+}
 
 /** Strips things that look like credentials from log text. */
 export function redact(message: string): string {
@@ -69,6 +82,9 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   let pushed: unknown;
   let settingsCache = new Map<string, Promise<EffectiveSettings>>();
   const reportedTargetErrors = new Set<string>();
+  const published = new Map<string, Finding[]>();
+  let summaryTimer: NodeJS.Timeout | undefined;
+  let lastSummary = '';
 
   const log: Logger = {
     info: (m) => connection.console.info(redact(m)),
@@ -142,9 +158,36 @@ export function startServer(connection: Connection, options: ServerOptions = {})
       const diagnostics = computeDiagnostics(analysis, settings, state, plugins, (m) => log.warn(m));
       if (state.document.version !== version) return; // a newer change will publish
       await connection.sendDiagnostics({ uri, version, diagnostics });
+      published.set(uri, analysis.findings);
+      scheduleSummary();
     } catch (err) {
       log.error(`diagnostics failed for ${uri}: ${(err as Error)?.stack ?? err}`);
     }
+  };
+
+  /** arMigrate/findingsChanged over the open documents, sent when the numbers change. */
+  const scheduleSummary = () => {
+    if (summaryTimer) clearTimeout(summaryTimer);
+    summaryTimer = setTimeout(async () => {
+      summaryTimer = undefined;
+      try {
+        const all = [...published.values()].flat();
+        const active = all.filter((f) => f.thirdParty && !f.ignored && f.pulled && f.ref && !f.error);
+        const params: FindingsChangedParams = {
+          thirdParty: active.length,
+          images: new Set(active.map((f) => f.ref!.name)).size,
+          ignored: all.filter((f) => f.ignored).length,
+          invalid: all.filter((f) => (f.error || !f.ref) && !f.ignored).length,
+          targetConfigured: Boolean((await settingsFor()).base),
+        };
+        const key = JSON.stringify(params);
+        if (key === lastSummary) return;
+        lastSummary = key;
+        await connection.sendNotification(FINDINGS_CHANGED_NOTIFICATION, params);
+      } catch (err) {
+        log.warn(`findingsChanged failed: ${(err as Error)?.message ?? err}`);
+      }
+    }, SUMMARY_DELAY_MS);
   };
 
   const schedule = (uri: string, delay = VALIDATE_DELAY_MS) => {
@@ -290,6 +333,8 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     if (t) clearTimeout(t);
     timers.delete(e.document.uri);
     states.delete(e.document.uri);
+    published.delete(e.document.uri);
+    scheduleSummary();
     void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
   });
 
@@ -308,6 +353,13 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     safe('rewriteEdits', { edit: {}, files: 0, rewritten: 0, skipped: [] }, async (params: RewriteEditsParams, token) => {
       const progress = await workDone(params);
       return rewriteEdits(ctx, params, token, progress);
+    }),
+  );
+  connection.onRequest(
+    REPORT_REQUEST,
+    safe('report', undefined as unknown, async (params: { workDoneToken?: string | number }, token) => {
+      const progress = await workDone(params);
+      return report(ctx, token, progress);
     }),
   );
   connection.onExecuteCommand(
@@ -333,6 +385,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   connection.onShutdown(() => {
     for (const t of timers.values()) clearTimeout(t);
     timers.clear();
+    if (summaryTimer) clearTimeout(summaryTimer);
     for (const p of plugins) {
       try {
         p.dispose?.();

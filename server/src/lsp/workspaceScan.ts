@@ -18,7 +18,8 @@ import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { CancellationToken, Range, TextEdit, WorkDoneProgressReporter, WorkspaceEdit } from 'vscode-languageserver/node';
 import { findingCode, findingMessage } from '../analyze';
-import { rewriteFile } from '../edits/rewrite';
+import { familiarName, formatReference, NormalizedReference } from '../references/reference';
+import { parseTargetBase, rewriteFile, TargetBase, targetName } from '../edits/rewrite';
 import type { Finding } from '../model';
 import { findConfig } from '../workspace/config';
 import { scanText } from '../workspace/scan';
@@ -32,11 +33,16 @@ export const SCAN_WORKSPACE_COMMAND = 'arMigrate.scanWorkspace';
 export const REWRITE_EDITS_COMMAND = 'arMigrate.rewriteEdits';
 
 export interface ScanWorkspaceParams {
+  /** Workspace folder URIs or paths; all folders when absent. */
   folders?: string[];
   /** Include first-party references too. */
   all?: boolean;
   /** Include references silenced by ignore comments / ignoredImages (with ignored: true). */
   includeIgnored?: boolean;
+  /** Both of the above (the VS Code client's name). */
+  includeAll?: boolean;
+  /** Passed on to plug-ins (pull counts). */
+  withPulls?: boolean;
 }
 
 export interface WorkspaceFinding {
@@ -51,6 +57,10 @@ export interface WorkspaceFinding {
   registry?: string;
   /** Repository name without tag (docker.io/library/nginx). */
   name?: string;
+  /** Same as name: registry/repository, the unit that gets mirrored. */
+  repository?: string;
+  /** Docker's short form with tag/digest as normalised (nginx:1.27). */
+  familiar?: string;
   tag?: string;
   digest?: string;
   thirdParty: boolean;
@@ -65,6 +75,10 @@ export interface WorkspaceFinding {
   error?: string;
   /** Where a rewrite would point, when a valid target is configured. */
   target?: string;
+  /** Same as target (the VS Code client's name). */
+  rewriteTo?: string;
+  /** Pulls in the configured window, when a plug-in knows them. */
+  pulls?: number;
 }
 
 export interface WorkspaceError {
@@ -81,6 +95,8 @@ export interface ScanWorkspaceResult {
   filesScanned: number;
   target?: string;
   targetError?: string;
+  /** Set by the pull-count plug-in. */
+  pullSource?: unknown;
 }
 
 function toPath(folder: string): string {
@@ -159,6 +175,10 @@ async function collect(
   return out;
 }
 
+function familiar(ref: NormalizedReference): string {
+  return formatReference(familiarName(ref), ref.implicitLatest ? undefined : ref.tag, ref.digest);
+}
+
 function rel(root: string, p: string): string {
   return path.relative(root, p).split(path.sep).join('/') || path.basename(p);
 }
@@ -177,8 +197,9 @@ export async function scanWorkspace(
     for (const file of files) {
       for (const f of file.findings) {
         const invalid = Boolean(f.error || !f.ref);
-        if (f.ignored && !params?.includeIgnored) continue;
-        if (!invalid && !f.thirdParty && !params?.all) continue;
+        if (f.ignored && !params?.includeIgnored && !params?.includeAll) continue;
+        if (!invalid && !f.thirdParty && !params?.all && !params?.includeAll) continue;
+        const target = f.thirdParty ? file.settings.targetOf(f) : undefined;
         findings.push({
           uri: file.uri,
           file: file.file,
@@ -189,6 +210,8 @@ export async function scanWorkspace(
           normalized: f.normalized,
           registry: f.registry,
           name: f.ref?.name,
+          repository: f.ref?.name,
+          familiar: f.ref ? familiar(f.ref) : undefined,
           tag: f.ref && !f.ref.implicitLatest ? f.ref.tag : undefined,
           digest: f.ref?.digest,
           thirdParty: f.thirdParty,
@@ -200,18 +223,28 @@ export async function scanWorkspace(
           code: findingCode(f),
           message: findingMessage(f),
           error: f.error,
-          target: f.thirdParty ? file.settings.targetOf(f) : undefined,
+          target,
+          rewriteTo: target,
         });
       }
     }
     const ws = await ctx.settingsFor();
-    return {
+    const result: ScanWorkspaceResult = {
       findings,
       errors,
       filesScanned: files.length,
       target: ws.base?.base,
       targetError: ws.target && !ws.target.ok ? ws.target.error : undefined,
     };
+    for (const p of ctx.plugins) {
+      if (!p.enrichScan) continue;
+      try {
+        await p.enrichScan(result, params ?? {}, ctx);
+      } catch (err) {
+        ctx.log.warn(`plug-in ${p.name} enrichScan failed: ${(err as Error)?.message ?? err}`);
+      }
+    }
+    return result;
   } finally {
     progress?.done();
   }
@@ -220,6 +253,12 @@ export async function scanWorkspace(
 export interface RewriteEditsParams {
   /** Image -> target. Keys: normalised reference (docker.io/library/nginx:1.27) or name (docker.io/library/nginx); values: target name or full reference. */
   mapping?: Record<string, string>;
+  /** Rewrite only references to these images (normalised references or names) to `target` (or the configured target). */
+  images?: string[];
+  /** Target base for `images` / the default (LOCATION-docker.pkg.dev/PROJECT/REPOSITORY); the configured one when absent. */
+  target?: string;
+  /** Digests to pin: source image (normalised reference or name) -> sha256:... */
+  digests?: Record<string, string>;
   /** Restrict to these documents. */
   uris?: string[];
   folders?: string[];
@@ -228,10 +267,11 @@ export interface RewriteEditsParams {
 }
 
 export interface RewriteEditsResult {
+  /** `changes` map uri -> TextEdit[] (always); `documentChanges` too when the client supports them. */
   edit: WorkspaceEdit;
   files: number;
   rewritten: number;
-  skipped: { uri: string; line: number; text: string; reason: string }[];
+  skipped: { uri: string; line: number; text: string; image: string; reason: string }[];
   applied?: boolean;
   error?: string;
 }
@@ -267,16 +307,36 @@ export async function rewriteEdits(
   const skipped: RewriteEditsResult['skipped'] = [];
   let rewritten = 0;
   let missingTarget: string | undefined;
+  let explicitBase: TargetBase | undefined;
+  if (params?.target) {
+    const b = parseTargetBase(params.target);
+    if (!b.ok) return { edit: { changes: {} }, files: 0, rewritten: 0, skipped: [], error: b.error };
+    explicitBase = b.value;
+  }
+  const images = params?.images ? new Set(params.images) : undefined;
+  const pick = <T>(table: Record<string, T> | undefined, f: Finding): T | undefined => {
+    if (!table) return undefined;
+    for (const k of [f.normalized, f.ref?.name, f.resolved, f.text]) if (k !== undefined && Object.prototype.hasOwnProperty.call(table, k)) return table[k];
+    return undefined;
+  };
   for (const file of files) {
-    const candidates = file.findings.filter((f) => f.thirdParty && !f.ignored && f.pulled && f.ref && !f.error);
+    let candidates = file.findings.filter((f) => f.thirdParty && !f.ignored && f.pulled && f.ref && !f.error);
+    if (images) candidates = candidates.filter((f) => (f.normalized && images.has(f.normalized)) || (f.ref && images.has(f.ref.name)));
     if (candidates.length === 0) continue;
     const mapping = params?.mapping;
-    if (!mapping && !file.settings.base) {
-      missingTarget = file.settings.target && !file.settings.target.ok ? file.settings.target.error : 'no target: set "arMigrate.target" or pass a mapping';
+    const base = explicitBase ?? file.settings.base;
+    if (!mapping && !base) {
+      missingTarget = file.settings.target && !file.settings.target.ok ? file.settings.target.error : 'no target: set "arMigrate.target" or pass a target or mapping';
       continue;
     }
-    const r = rewriteFile(file.text, candidates, mapping ?? ((f) => file.settings.targetNameOf(f)));
-    for (const s of r.skipped) skipped.push({ uri: file.uri, line: s.finding.range.start.line, text: s.finding.text, reason: s.reason });
+    const r = rewriteFile(file.text, candidates, (f) => {
+      const digest = pick(params?.digests, f);
+      const mapped = mapping ? pick(mapping, f) : undefined;
+      // With a mapping only mapped images move; otherwise everything goes to the target base.
+      const name = mapping ? mapped : base && f.ref ? targetName(f.ref, base, { pathMapping: file.settings.settings.pathMapping }) : undefined;
+      return name === undefined ? undefined : { target: name, digest };
+    });
+    for (const s of r.skipped) skipped.push({ uri: file.uri, line: s.finding.range.start.line, text: s.finding.text, image: s.finding.normalized ?? s.finding.text, reason: s.reason });
     if (r.edits.length === 0) continue;
     rewritten += r.rewritten.length;
     changes[file.uri] = r.edits;
@@ -284,7 +344,7 @@ export async function rewriteEdits(
     documentChanges.push({ textDocument: { uri: file.uri, version: open ? open.document.version : null }, edits: r.edits });
   }
   const useDocChanges = Boolean(ctx.initializeParams()?.capabilities.workspace?.workspaceEdit?.documentChanges);
-  const edit: WorkspaceEdit = useDocChanges ? { documentChanges } : { changes };
+  const edit: WorkspaceEdit = useDocChanges ? { changes, documentChanges } : { changes };
   const result: RewriteEditsResult = { edit, files: Object.keys(changes).length, rewritten, skipped, error: rewritten === 0 ? missingTarget : undefined };
   if (params?.apply && result.files > 0) {
     const applied = await ctx.connection.workspace.applyEdit({ label: 'Rewrite images to Artifact Registry', edit });

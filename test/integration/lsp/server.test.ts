@@ -315,4 +315,44 @@ describe('language server (LSP over stdio)', function () {
     assert.equal(m.files, 1);
     assert.deepEqual(m.edit.changes[dockerUri].map((e: any) => e.newText), ['europe-docker.pkg.dev/acme-prod/web/nginx:1.27']);
   });
+
+  it('client protocol: includeAll/rewriteTo/familiar, rewriteEdits by images+target+digests, report, findingsChanged', async () => {
+    const c = await start({ settings: { target: TARGET } });
+    const dockerUri = uri(path.join(ws, 'Dockerfile'));
+    await c.open(dockerUri, DOCKERFILE, 'dockerfile');
+    const summary = await c.waitForNotification('arMigrate/findingsChanged', (p) => p.thirdParty === 3);
+    assert.deepEqual(summary, { thirdParty: 3, images: 3, ignored: 1, invalid: 0, targetConfigured: true });
+
+    const scan = await c.request('arMigrate/scanWorkspace', { includeAll: true, withPulls: false });
+    const busybox = scan.findings.find((f: any) => f.repository === 'docker.io/library/busybox');
+    assert.equal(busybox.ignored, true);
+    const nginx = scan.findings.find((f: any) => f.repository === 'docker.io/library/nginx');
+    assert.equal(nginx.familiar, 'nginx:1.27');
+    assert.equal(nginx.rewriteTo, `${TARGET}/nginx:1.27`);
+    assert.ok(scan.findings.some((f: any) => f.thirdParty === false));
+
+    const digest = 'sha256:' + '1'.repeat(64);
+    const other = 'europe-west4-docker.pkg.dev/acme-prod/hub';
+    const r = await c.request('arMigrate/rewriteEdits', {
+      images: ['docker.io/library/nginx:1.27'],
+      target: other,
+      digests: { 'docker.io/library/nginx:1.27': digest },
+    });
+    assert.deepEqual(Object.keys(r.edit.changes), [dockerUri]);
+    assert.deepEqual(r.edit.changes[dockerUri].map((e: any) => e.newText), [`${other}/nginx:1.27@${digest}`]);
+    const bad = await c.request('arMigrate/rewriteEdits', { images: ['docker.io/library/nginx:1.27'], target: 'docker.io/x' });
+    assert.match(bad.error, /LOCATION-docker\.pkg\.dev/);
+
+    const rep = await c.request('arMigrate/report', {});
+    const img = rep.images.find((i: any) => i.repository === 'docker.io/library/nginx');
+    assert.equal(img.familiar, 'nginx');
+    assert.deepEqual(img.versions, ['1.27']);
+    assert.equal(img.rewriteTo, `${TARGET}/nginx`);
+    assert.equal(rep.images.find((i: any) => i.repository === 'docker.io/library/busybox').ignored, true);
+    assert.equal(rep.target, TARGET);
+    assert.ok(rep.totals.thirdParty >= 4, JSON.stringify(rep.totals));
+
+    await c.close(dockerUri);
+    await c.waitForNotification('arMigrate/findingsChanged', (p) => p.thirdParty === 0);
+  });
 });
