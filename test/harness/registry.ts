@@ -29,6 +29,9 @@ export interface RegistryOptions {
   logLevel?: 'error' | 'warn' | 'info' | 'debug';
   /** Extra options for the token server when auth === 'token' (users are filled in from `users`). */
   token?: Omit<TokenServerOptions, 'users' | 'service'>;
+  /** Listen on this port instead of a random free one (e.g. to restart a stopped registry at the
+   *  same address with the same `storageDir`). */
+  port?: number;
   /** Milliseconds to wait for `/v2/` to answer. Default 20000. */
   startTimeoutMs?: number;
 }
@@ -109,7 +112,7 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<Registr
 
     // A port can be taken between freePort() and the registry binding it: retry a few times.
     for (let attempt = 0; ; attempt++) {
-      const port = await freePort();
+      const port = opts.port ?? (await freePort());
       const host = `127.0.0.1:${port}`;
       // Every response carries this header, so we never mistake another process that grabbed
       // the same port (e.g. a registry started in parallel) for ours.
@@ -198,7 +201,7 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<Registr
       } catch (e) {
         kill();
         const logs = logChunks.join('');
-        if (attempt < 3 && /address already in use/i.test(logs)) {
+        if (attempt < 3 && opts.port === undefined && /address already in use/i.test(logs)) {
           logChunks.length = 0;
           logSize = 0;
           continue;

@@ -141,4 +141,26 @@ describe('harness: real registry (docker-registry) + image pusher', function () 
       (e: Error) => /registry exited with code \d+/.test(e.message) && /--- registry log ---[\s\S]*bogus/.test(e.message),
     );
   });
+
+  it('restarts on the same port with the same storage dir, keeping its content', async () => {
+    const fs = await import('node:fs');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const storage = fs.mkdtempSync(path.join(os.tmpdir(), 'armig-harness-storage-'));
+    try {
+      const first = await startRegistry({ storageDir: storage });
+      const img = await pushImage(first.url, 'keep/me', 'v1', { kind: 'oci-index', layers: 1 });
+      await first.stop();
+      assert.ok(fs.existsSync(storage), 'a given storage dir is not removed');
+      const again = await startRegistry({ storageDir: storage, port: first.port });
+      try {
+        assert.equal(again.url, first.url);
+        assert.equal((await getManifest(again.url, 'keep/me', 'v1')).digest, img.digest);
+      } finally {
+        await again.stop();
+      }
+    } finally {
+      fs.rmSync(storage, { recursive: true, force: true });
+    }
+  });
 });
