@@ -73,7 +73,7 @@ export function throwIfAborted(signal: AbortSignal | undefined, what: string): v
 export function redact(text: string): string {
   if (!text) return text;
   return text
-    .replace(/\b(authorization|proxy-authorization)(["']?\s*[:=]\s*["']?)[^"'\r\n,}]+/gi, '$1$2[REDACTED]')
+    .replace(/\b((?:proxy-)?authorization["']?\s*[:=]\s*["']?)(?:([A-Za-z]+)\s+)?[^\s"',}]+/gi, (_m, p1: string, scheme?: string) => `${p1}${scheme ? `${scheme} ` : ''}[REDACTED]`)
     .replace(/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/g, '$1 [REDACTED]')
     .replace(/([?&](?:access_token|token|refresh_token|password|secret|sig|signature|X-Amz-Signature|X-Goog-Signature|X-Goog-Credential|X-Amz-Credential|X-Amz-Security-Token)=)[^&\s"']+/gi, '$1[REDACTED]')
     .replace(/(\b[a-z][a-z0-9+.-]*:\/\/)[^/\s:@]+:[^/\s@]+@/gi, '$1[REDACTED]@')
