@@ -320,7 +320,12 @@ export async function startFaultProxy(upstreamUrl: string, rules: FaultRule[] = 
         { protocol: t.protocol, hostname: t.hostname, port: t.port, method, path: targetPath, headers, agent },
         (ures) => onUpstream(ures),
       );
+      // The client went away (cancellation): stop talking to upstream too.
+      res.on('close', () => {
+        if (!res.writableFinished) up.destroy();
+      });
       up.on('error', (e) => {
+        if (res.destroyed) return;
         if (!res.headersSent) {
           rec.status = 502;
           const body = Buffer.from(JSON.stringify({ errors: [{ code: 'BAD_GATEWAY', message: e.message }] }));
@@ -339,6 +344,7 @@ export async function startFaultProxy(upstreamUrl: string, rules: FaultRule[] = 
         rec.status = status;
         res.writeHead(status, headers);
         ures.on('data', (c: Buffer) => (rec.bytesSent += c.length));
+        ures.on('error', () => res.destroy());
         ures.pipe(res);
         return;
       }
