@@ -76,6 +76,7 @@ async function run() {
   const rows = [];
   let failed = false;
   let dst;
+  let startup;
   try {
     console.error(`pushing (a) 4 platforms x 3 x ${LAYER >> 20} MiB ...`);
     const digestA = await pushIndex(src.url, 'bench/multi', 'v1', ['linux/amd64', 'linux/arm64/v8', 'linux/arm/v7', 'linux/s390x'], 3, LAYER);
@@ -128,6 +129,15 @@ async function run() {
         await check('c', tool, await fn(`${src.host}/bench/big:v1`, `${dst.host}/${repo}:v1`), repo, digestC);
       }
     }
+
+    // reference: the floor of any Node process and the load of our bundle
+    const floor = [];
+    const load = [];
+    for (let i = 0; i < 3; i++) {
+      floor.push((await measure(process.execPath, ['-e', '0'])).secs);
+      load.push((await measure(process.execPath, [cli, '--version'])).secs);
+    }
+    startup = { node: median(floor), cli: median(load) };
 
     const labels = {
       a: `(a) 4 platforms x 3 x ${LAYER >> 20} MiB`,
@@ -184,6 +194,10 @@ async function run() {
     );
   }
   console.log('(c) target: peak RSS of our copier <= 100 MB.');
+  if (startup) {
+    console.log(`start-up on this machine: \`node -e 0\` ${startup.node.toFixed(2)} s, \`node dist/cli.js --version\` ${startup.cli.toFixed(2)} s (included in every "ours" time).`);
+  }
+  console.log(`load average now: ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} (timings are noisy on a shared machine).`);
   process.exitCode = allPass ? 0 : 1;
 }
 
