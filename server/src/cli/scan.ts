@@ -271,7 +271,8 @@ function writeSummary(
     out.push(
       '',
       'Next steps:',
-      '  ar-migrate pulls --help                    see how often each image is pulled',
+      '  ar-migrate pulls --log-file EXPORT.json    see how often each image is pulled (a `gcloud logging read` export,',
+      '                                             or --bigquery PROJECT.DATASET for a log sink)',
       `  ar-migrate migrate --target ${target}`,
       '                                             mirror them into Artifact Registry and rewrite the references',
       `  Own registries count as first-party with --first-party HOST (or "firstPartyRegistries" in ${CONFIG_FILE_NAME});`,

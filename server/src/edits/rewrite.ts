@@ -282,8 +282,12 @@ export function rewriteReference(
   const edits: TextEdit[] = [];
   let newText: string;
   if (composite) {
-    // Name scalar only: keep whatever tag/digest it has itself; the sibling tag scalar stays.
-    newText = compose(t.name, t.tag ?? own.tag, target.digest ?? t.digest ?? own.digest);
+    // Name scalar only: keep whatever tag/digest it has itself; the sibling tag/digest scalars stay
+    // (a tag or digest from a full target reference would end up doubled by the chart/kustomize).
+    if (target.digest && !own.digest) {
+      return { ok: false, error: `"${text}" takes its tag from a separate field; pin the digest there by hand (${target.digest})` };
+    }
+    newText = compose(t.name, own.tag, own.digest);
     const lineText = lines[range.start.line] ?? '';
     const before = lineText.slice(0, range.start.character);
     if (finding.kind === 'kustomize' && /(^|[\s{,-])name\s*:\s*["']?$/.test(before)) {
@@ -307,7 +311,7 @@ export function rewriteReference(
         const host = slash >= 0 ? t.name.slice(0, slash) : t.name;
         const path = slash >= 0 ? t.name.slice(slash + 1) : '';
         edits.push({ range: { start: { line: reg.line, character: reg.start }, end: { line: reg.line, character: reg.end } }, newText: host });
-        newText = compose(path, t.tag ?? own.tag, target.digest ?? t.digest ?? own.digest);
+        newText = compose(path, own.tag, own.digest);
       } else if (finding.ref.registry !== 'docker.io') {
         return { ok: false, error: `the registry of "${text}" (${finding.ref.registry}) is set elsewhere (e.g. global.imageRegistry); rewrite it by hand` };
       }

@@ -127,7 +127,6 @@ async function collect(
   try {
     for (const root of roots) {
       const folderUri = pathToFileURL(root).toString();
-      const settings = await ctx.settingsFor(folderUri);
       let exclude: string[] = [];
       try {
         exclude = findConfig(root)?.config.exclude ?? [];
@@ -167,7 +166,6 @@ async function collect(
         if (r.fileKind !== 'unknown') out.push({ uri, file: rel(root, f.path), folder: folderUri, text, findings: r.findings, settings: fileSettings });
         if (i % 50 === 0) await new Promise((res) => setImmediate(res)); // keep answering other requests
       }
-      void settings;
     }
   } finally {
     sub?.dispose();

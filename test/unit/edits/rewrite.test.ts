@@ -171,6 +171,16 @@ describe('edits/rewrite: text edits', () => {
     });
     assert.equal(out, `image:\n  repository: ${BASE}/quay.io/metallb/controller\n  tag: v0.13.10\n  pullPolicy: IfNotPresent\n`);
   });
+  it('Helm values: a full target reference does not put a second tag into the repository; digest pins are refused', () => {
+    const doc = 'image:\n  repository: bitnami/redis\n  tag: "7.2"\n';
+    const r = refIn(doc, 'bitnami/redis', 'helm-values', { resolved: 'bitnami/redis:7.2', composite: true });
+    const out = rewriteReference(doc, r, { target: `${BASE}/bitnami/redis:7.2` });
+    assert.ok(out.ok);
+    assert.equal(applyEdits(doc, out.edits), `image:\n  repository: ${BASE}/bitnami/redis\n  tag: "7.2"\n`);
+    const pin = rewriteReference(doc, r, { target: `${BASE}/bitnami/redis`, digest: 'sha256:' + 'a'.repeat(64) });
+    assert.equal(pin.ok, false);
+    if (!pin.ok) assert.match(pin.error, /separate field/);
+  });
   it('Helm values with a sibling registry scalar (Bitnami): rewrites registry and repository', () => {
     const doc = 'image:\n  registry: docker.io\n  repository: bitnami/redis\n  tag: 7.2.4-debian-12-r0\n  digest: ""\nmetrics:\n  image:\n    registry: docker.io\n';
     const out = rewrite(doc, 'bitnami/redis', 'helm-values', `${BASE}/bitnami/redis`, { resolved: 'docker.io/bitnami/redis:7.2.4-debian-12-r0', composite: true });
