@@ -39,6 +39,7 @@ describe('harness: real registry (docker-registry) + image pusher', function () 
           assert.match(ch, auth === 'basic' ? /^Basic /i : /^Bearer realm="http:\/\/127\.0\.0\.1:\d+\/token",service="/);
         }
         assert.match(reg.host, /^127\.0\.0\.1:\d+$/);
+        assert.match(reg.logs(), new RegExp(`listening on ${reg.host.replace(/\./g, '\\.')}`));
         assert.equal(reg.url, `http://${reg.host}`);
       });
 
