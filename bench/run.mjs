@@ -71,7 +71,7 @@ async function compareServers(title, fixture, peer, targets) {
       const res = await runLspScenario(s, fixture, {
         edits: lastRound ? EDITS : 0,
         warmupEdits: lastRound ? WARMUP_EDITS : 0,
-        editBudgetMs: s.id === 'ours' ? 60000 : 150000,
+        editBudgetMs: s.id === 'ours' ? 60000 : 120000,
         log,
       });
       results[s.id].push(res);
@@ -108,7 +108,7 @@ async function compareServers(title, fixture, peer, targets) {
     rows.push([metric, o ? fmt(ov) : 'not ready', fmt(pv), fmtRatio(r), target === undefined ? '(report)' : `<= ${target}x`, target === undefined ? '' : o ? verdict(r, target) : 'N/A']);
   };
   row(`first diagnostics (median of ${RUNS})`, o?.firstMs, p.firstMs, fmtMs, targets.first);
-  row(`edit->diagnostics p50 (n=${p.edits})`, o?.editP50, p.editP50, fmtMs, undefined);
+  row(`edit->diagnostics p50 (n=${o ? o.edits : '-'}/${p.edits})`, o?.editP50, p.editP50, fmtMs, undefined);
   row(`edit->diagnostics p95`, o?.editP95, p.editP95, fmtMs, targets.editP95);
   row('peak RSS (VmHWM/VmRSS)', o?.rssKb, p.rssKb, fmtMiB, targets.rss);
   row('initialize round trip', o?.initializeMs, p.initializeMs, fmtMs, undefined);
@@ -120,6 +120,7 @@ async function compareServers(title, fixture, peer, targets) {
     if (o.errors.length) notes.push(`${title}: ar-migrate errors: ${o.errors.join(' | ')}`);
     if (o.edits < EDITS) notes.push(`${title}: ar-migrate measured ${o.edits}/${EDITS} edits.`);
   }
+  notes.push(`${title}: first diagnostics per run — ar-migrate ${o ? o.firstAll.map(fmtMs).join(', ') : 'n/a'}; ${p.label} ${p.firstAll.map(fmtMs).join(', ')}; edit max — ar-migrate ${o ? fmtMs(o.editMax) : 'n/a'}, ${p.label} ${fmtMs(p.editMax)}.`);
   if (p.errors.length) notes.push(`${title}: ${p.label} errors: ${p.errors.join(' | ')}`);
   if (args.profile && probe.ready) await profileOurs(title, oursDef, fixture);
   if (p.edits < EDITS) notes.push(`${title}: ${p.label} measured ${p.edits}/${EDITS} edits (time budget).`);
