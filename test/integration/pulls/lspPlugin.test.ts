@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { pathToFileURL } from 'node:url';
-import { createConnection } from 'vscode-languageserver/node';
+import { createConnection, StreamMessageReader as ServerReader, StreamMessageWriter as ServerWriter } from 'vscode-languageserver/node';
 import { createMessageConnection, MessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
 import { startServer } from '../../../server/src/lsp/server';
 import { pullCountsPlugin } from '../../../server/src/pulls/lsp';
@@ -47,7 +47,7 @@ describe('pulls/lsp plug-in in the language server', function () {
     writeLog(path.join(tmp, 'events.ndjson'));
     toServer = new PassThrough();
     toClient = new PassThrough();
-    const conn = createConnection(new StreamMessageReader(toServer), new StreamMessageWriter(toClient));
+    const conn = createConnection(new ServerReader(toServer), new ServerWriter(toClient));
     startServer(conn, { plugins: [pullCountsPlugin({ service: { now: () => NOW } }) as any] });
     conn.listen();
     client = createMessageConnection(new StreamMessageReader(toClient), new StreamMessageWriter(toServer));
