@@ -26,6 +26,10 @@ interface Line {
   tab: boolean;
 }
 
+function isNull(raw: string): boolean {
+  return raw === '~' || raw === 'null' || raw === 'Null' || raw === 'NULL';
+}
+
 function isSpace(c: number): boolean {
   return c === 32 || c === 9;
 }
@@ -187,25 +191,44 @@ class FastParser {
       const q = this.quoted(p, end);
       node = q.node;
       this.expectEndOfLine(q.next, end);
-    } else if (c === 91 /* [ */) {
-      const r = this.flowSeq(p, end);
+    } else if (c === 91 /* [ */ || c === 123 /* { */) {
+      const r = this.flow(p, end, 0);
       node = r.node;
       this.expectEndOfLine(r.next, end);
-    } else if (c === 123 /* { */) {
-      let q = p + 1;
-      while (q < end && isSpace(src.charCodeAt(q))) q++;
-      if (src.charCodeAt(q) !== 125) throw BAIL;
-      node = new YAMLMap();
-      this.expectEndOfLine(q + 1, end);
     } else if (c === 124 || c === 62 /* | > */) {
       const header = src.slice(p, end);
       if (!/^[|>][+-]?[ \t]*(#.*)?$/.test(header)) throw BAIL;
-      // Content: following lines indented deeper than the parent column.
+      // Content: the first non-blank line sets the indentation (it must be deeper than the
+      // parent column); the scalar ends before the first non-blank line indented less.
+      const n = src.length;
+      let pos = src.indexOf('\n', end);
+      pos = pos < 0 ? n : pos + 1;
+      let contentIndent = -1;
+      let last = end;
+      while (pos < n) {
+        let nl = src.indexOf('\n', pos);
+        if (nl < 0) nl = n;
+        let e = nl;
+        if (e > pos && src.charCodeAt(e - 1) === 13) e--;
+        let q = pos;
+        while (q < e && src.charCodeAt(q) === 32) q++;
+        if (q < e) {
+          const ind = q - pos;
+          if (contentIndent < 0) {
+            if (ind <= col) break;
+            contentIndent = ind;
+          } else if (ind < contentIndent) break;
+          last = e;
+        } else if (contentIndent >= 0 && q - pos > contentIndent) {
+          last = e;
+        }
+        pos = nl + 1;
+      }
       const lines = this.lines;
       let j = this.i;
-      while (j < lines.length && lines[j].indent > col) j++;
-      const last = j > this.i ? lines[j - 1].end : end;
+      while (j < lines.length && lines[j].start < last) j++;
       this.i = j;
+      if (j < lines.length && lines[j].indent > col) throw BAIL;
       const s = new Scalar('');
       s.type = c === 124 ? 'BLOCK_LITERAL' : 'BLOCK_FOLDED';
       s.range = [p, last, last];
@@ -248,41 +271,95 @@ class FastParser {
     return { node: s, next: j + 1 };
   }
 
-  /** `[a, "b", 'c']` on one line. */
-  private flowSeq(p: number, end: number): { node: YAMLSeq; next: number } {
+  /** A flow collection on one line: `[a, "b", {k: v}]`, `{k: v, k2: [x]}`. */
+  private flow(p: number, end: number, depth: number): { node: YAMLSeq | YAMLMap; next: number } {
+    if (depth > 64) throw BAIL;
     const src = this.src;
-    const seq = new YAMLSeq();
-    seq.flow = true;
+    const isSeq = src.charCodeAt(p) === 91;
+    const close = isSeq ? 93 : 125;
+    const coll = isSeq ? new YAMLSeq() : new YAMLMap();
+    coll.flow = true;
     let j = p + 1;
     const skip = () => {
       while (j < end && isSpace(src.charCodeAt(j))) j++;
     };
-    skip();
-    if (src.charCodeAt(j) === 93) return { node: seq, next: j + 1 };
-    for (;;) {
+    const item = (): Scalar | YAMLSeq | YAMLMap => {
       skip();
       if (j >= end) throw BAIL;
       const c = src.charCodeAt(j);
       if (c === 34 || c === 39) {
         const q = this.quoted(j, end);
-        seq.items.push(q.node);
         j = q.next;
+        return q.node;
+      }
+      if (c === 91 || c === 123) {
+        const f = this.flow(j, end, depth + 1);
+        j = f.next;
+        return f.node;
+      }
+      const sc = this.plain(j, end, true);
+      j = sc.range![1];
+      return sc;
+    };
+    skip();
+    if (src.charCodeAt(j) === close) return { node: coll, next: j + 1 };
+    for (;;) {
+      if (isSeq) {
+        (coll as YAMLSeq).items.push(item());
       } else {
-        const s = this.plain(j, end, true);
-        seq.items.push(s);
-        j = s.range![2];
+        skip();
+        const key = this.flowKey(j, end);
+        j = key.after;
+        (coll as YAMLMap).items.push(new Pair(key.key, item()));
       }
       skip();
       const d = src.charCodeAt(j);
       if (d === 44) {
         j++;
         skip();
-        if (src.charCodeAt(j) === 93) return { node: seq, next: j + 1 }; // trailing comma
+        if (src.charCodeAt(j) === close) return { node: coll, next: j + 1 }; // trailing comma
         continue;
       }
-      if (d === 93) return { node: seq, next: j + 1 };
+      if (d === close) return { node: coll, next: j + 1 };
       throw BAIL;
     }
+  }
+
+  /** `key: ` inside a flow mapping (the value must follow on the same line). */
+  private flowKey(p: number, end: number): { key: Scalar; after: number } {
+    const src = this.src;
+    const c = src.charCodeAt(p);
+    let key: Scalar;
+    let j: number;
+    if (c === 34 || c === 39) {
+      const q = this.quoted(p, end);
+      key = q.node;
+      j = q.next;
+      while (j < end && isSpace(src.charCodeAt(j))) j++;
+    } else {
+      if ('&*!%@`#,[]{}|>?\'"-:'.includes(src[p])) throw BAIL;
+      j = p;
+      while (j < end) {
+        const d = src.charCodeAt(j);
+        if (d === 58 && isSpace(src.charCodeAt(j + 1))) break;
+        if (d === 44 || d === 91 || d === 93 || d === 123 || d === 125 || d === 35) throw BAIL;
+        j++;
+      }
+      if (j >= end) throw BAIL;
+      let k = j;
+      while (k > p && isSpace(src.charCodeAt(k - 1))) k--;
+      const raw = src.slice(p, k);
+      if (raw === '<<' || raw.includes(':')) throw BAIL;
+      key = new Scalar(isNull(raw) ? null : raw);
+      key.type = 'PLAIN';
+      key.range = [p, k, k];
+    }
+    if (src.charCodeAt(j) !== 58 || !isSpace(src.charCodeAt(j + 1))) throw BAIL;
+    j++;
+    while (j < end && isSpace(src.charCodeAt(j))) j++;
+    const d = src.charCodeAt(j);
+    if (j >= end || d === 44 || d === 125) throw BAIL; // empty value
+    return { key, after: j };
   }
 
   /** A plain scalar starting at p; in flow context it stops at `,` `]`. */
@@ -292,7 +369,7 @@ class FastParser {
     const next = src.charCodeAt(p + 1);
     // Indicators that cannot start a plain scalar (or that we leave to the full parser).
     if ('&*!%@`#,[]{}|>\'"'.includes(src[p])) throw BAIL;
-    if ((c === 45 || c === 63 || c === 58) && (p + 1 >= end || isSpace(next) || (flow && (next === 44 || next === 93)))) throw BAIL;
+    if ((c === 45 || c === 63 || c === 58) && (p + 1 >= end || isSpace(next) || (flow && (next === 44 || next === 93 || next === 125)))) throw BAIL;
     let j = p;
     let last = p; // end of the last non-space character
     while (j < end) {
@@ -302,14 +379,14 @@ class FastParser {
         const e = src.charCodeAt(j + 1);
         if (j + 1 >= end || isSpace(e) || (flow && (e === 44 || e === 93 || e === 91 || e === 123 || e === 125))) throw BAIL; // a mapping
       }
-      if (flow && (d === 44 || d === 93)) break;
-      if (flow && (d === 91 || d === 123 || d === 125)) throw BAIL;
+      if (flow && (d === 44 || d === 93 || d === 125)) break;
+      if (flow && (d === 91 || d === 123)) throw BAIL;
       if (!isSpace(d)) last = j + 1;
       j++;
     }
     if (last === p) throw BAIL;
     const raw = src.slice(p, last);
-    const s = new Scalar(raw === '~' || raw === 'null' || raw === 'Null' || raw === 'NULL' ? null : raw);
+    const s = new Scalar(isNull(raw) ? null : raw);
     s.type = 'PLAIN';
     s.range = [p, last, flow ? j : last];
     if (flow) s.range = [p, last, last];
@@ -320,6 +397,7 @@ class FastParser {
   private tryKey(p: number, end: number): { key: Scalar; after: number } | undefined {
     const src = this.src;
     const c = src.charCodeAt(p);
+    if (c === 91 || c === 123) return undefined; // a flow collection (as a key it would be rejected later)
     if (c === 34 || c === 39) {
       let q;
       try {
@@ -348,7 +426,7 @@ class FastParser {
     if (raw === '<<') throw BAIL; // merge key
     if ('&*!%@`#,[]{}|>?'.includes(raw[0]) || (raw[0] === '-' && (raw.length === 1 || isSpace(raw.charCodeAt(1))))) throw BAIL;
     if (/[[\]{},]/.test(raw)) throw BAIL;
-    const s = new Scalar(raw);
+    const s = new Scalar(isNull(raw) ? null : raw);
     s.type = 'PLAIN';
     s.range = [p, k, k];
     return { key: s, after: j + 1 };

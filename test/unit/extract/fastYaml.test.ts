@@ -55,6 +55,12 @@ const ACCEPTED: string[] = [
   'n: ~\nm: null\no:\n',
   'hash: a#b\n',
   'k: v  \n',
+  'a: {b: c}\n',
+  'a: [x, [y]]\n',
+  'spec: {containers: [{name: a, image: "nginx:1"}, {name: b, image: alpine}]}\n',
+  'a: {url: http://x:80/y, "q k": v, n: [1, 2,], e: {}, f: []}\n',
+  "env:\n- {name: A, value: 'x'}\n- {name: B, value: b c}\n",
+  'limits: {cpu: 500m, memory: 256Mi}\nports: [{containerPort: 80}]\n',
 ];
 
 const DECLINED: string[] = [
@@ -63,8 +69,13 @@ const DECLINED: string[] = [
   '<<: {a: 1}\n',
   'a: "multi\n  line"\n',
   'a: plain\n  continued\n',
-  'a: {b: c}\n',
-  'a: [x, [y]]\n',
+  'a: {b}\n',
+  'a: {b: }\n',
+  'a: [b: c]\n',
+  'a: {b: c\n  }\n',
+  'a: {? b: c}\n',
+  'a: {b: &x c}\n',
+  'a: {<<: *x}\n',
   '? complex\n: value\n',
   'a:\n\t- tab\n',
   'a: "esc\\"aped"\n',
@@ -100,5 +111,91 @@ describe('fastYaml', function () {
     assert.ok(total > 50);
     assert.ok(accepted > total / 3, `fast path accepted only ${accepted}/${total} corpus documents`);
     if (process.env.AR_MIGRATE_VERBOSE) console.log(`fast path: ${accepted}/${total}`);
+  });
+});
+
+describe('fastYaml: randomised differential test', function () {
+  it('agrees with the yaml library on 5,000 generated documents', function () {
+    this.timeout(120000);
+    let seed = Number(process.env.AR_MIGRATE_FUZZ_SEED || 12345);
+    const total = Number(process.env.AR_MIGRATE_FUZZ_N || 5000);
+    const rnd = () => {
+      seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff;
+      return seed / 0x7fffffff;
+    };
+    const pick = <T>(a: T[]): T => a[Math.floor(rnd() * a.length)];
+    const keys = ['a', 'image', 'name', 'k8s.io/x', 'spaced key', '"q"', "'s'", '1', 'null', '-k', 'a-b', 'x_y'];
+    const scalars = [
+      'nginx:1.27',
+      '"nginx:1"',
+      "'it''s'",
+      'http://h:80/x',
+      'a #c',
+      'a#b',
+      '~',
+      '-x',
+      ':x',
+      'a b',
+      '[a, "b", {c: d}]',
+      '{k: v, n: [1, 2]}',
+      '[]',
+      '{}',
+      '|',
+      '>-',
+      'v  ',
+      'v\t# t',
+      '"a: b"',
+      '{a: b',
+      'a: b',
+      '&x v',
+      '*x',
+      '!t v',
+      '"e\\"s"',
+      '{a}',
+      '[a: b]',
+      '? x',
+    ];
+    let accepted = 0;
+    for (let n = 0; n < total; n++) {
+      const lines: string[] = [];
+      const gen = (indent: number, depth: number) => {
+        const count = 1 + Math.floor(rnd() * 3);
+        const asSeq = rnd() < 0.3;
+        for (let i = 0; i < count; i++) {
+          const pad = ' '.repeat(indent);
+          const lead = asSeq ? '- ' : '';
+          const r = rnd();
+          if (rnd() < 0.05) lines.push(pad + '# comment');
+          if (rnd() < 0.03) lines.push('');
+          if (asSeq && r < 0.3) {
+            lines.push(pad + '- ' + pick(scalars));
+          } else if (depth < 3 && r < 0.55) {
+            lines.push(pad + lead + pick(keys) + ':' + (rnd() < 0.2 ? ' # c' : ''));
+            const childIndent = asSeq ? indent + 2 + (rnd() < 0.8 ? 2 : 0) : indent + (rnd() < 0.85 ? 2 : 0);
+            gen(childIndent, depth + 1);
+          } else {
+            const v = pick(scalars);
+            lines.push(pad + lead + pick(keys) + ': ' + v);
+            if (v === '|' || v === '>-') {
+              lines.push(pad + '    text: ' + pick(scalars));
+              if (rnd() < 0.5) lines.push('');
+              lines.push(pad + '    more');
+            }
+            if (asSeq && rnd() < 0.5) lines.push(pad + '  ' + pick(keys) + ': ' + pick(scalars));
+          }
+          if (rnd() < 0.02) lines.push(pad + '  continued');
+        }
+      };
+      gen(0, 0);
+      const src = lines.join(rnd() < 0.1 ? '\r\n' : '\n') + '\n';
+      const fast = fastParse(src);
+      if (fast === undefined) continue;
+      const doc = parseDocument(src, { uniqueKeys: false, merge: true, strict: false });
+      assert.deepStrictEqual(doc.errors.map((e) => e.message), [], `fast parser accepted invalid YAML:\n${src}`);
+      assert.deepStrictEqual(canon(fast, src), canon(doc.contents, src), `disagreement on:\n${src}`);
+      accepted++;
+    }
+    assert.ok(accepted > total / 10, `only ${accepted} generated documents were accepted`);
+    if (process.env.AR_MIGRATE_VERBOSE) console.log(`accepted ${accepted}/${total}`);
   });
 });
