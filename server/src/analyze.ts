@@ -36,9 +36,14 @@ export function analyze(references: readonly RawReference[], policy: Policy, tex
   });
 }
 
-/** Findings that call for action: third-party, not ignored. */
+/** Whether a finding calls for action: a valid third-party reference that is pulled and not ignored. */
+export function isActionable(f: Finding): boolean {
+  return f.thirdParty && !f.ignored && f.pulled && !f.error && f.ref !== undefined;
+}
+
+/** Findings that call for action (see isActionable). */
 export function actionable(findings: readonly Finding[]): Finding[] {
-  return findings.filter((f) => f.thirdParty && !f.ignored && !f.error);
+  return findings.filter(isActionable);
 }
 
 // ---------------------------------------------------------------------------

@@ -14,6 +14,7 @@ import {
   TextEdit,
   WorkspaceEdit,
 } from 'vscode-languageserver/node';
+import { actionable } from '../analyze';
 import { ignoreCommentEdit } from '../edits/ignore';
 import { rewriteFile, rewriteReference } from '../edits/rewrite';
 import type { Finding, Range } from '../model';
@@ -111,7 +112,7 @@ export async function codeActions(ctx: ServerContext, params: CodeActionParams):
   }
 
   if (wanted(params, REWRITE_ALL_KIND) && settings.base) {
-    const candidates = analysis.findings.filter((f) => f.thirdParty && !f.ignored && f.pulled && f.ref && !f.error);
+    const candidates = actionable(analysis.findings);
     if (candidates.length > 0) {
       const r = rewriteFile(text, candidates, (f) => settings.targetNameOf(f));
       if (r.edits.length > 0) {

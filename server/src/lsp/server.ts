@@ -20,6 +20,7 @@ import {
   WorkspaceFoldersChangeEvent,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
+import { actionable } from '../analyze';
 import { CONFIG_FILE_NAME, findConfig } from '../workspace/config';
 import { codeActions, REWRITE_ALL_KIND } from './actions';
 import type { Logger, ServerContext, ServerPlugin } from './context';
@@ -172,7 +173,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
       summaryTimer = undefined;
       try {
         const all = [...published.values()].flat();
-        const active = all.filter((f) => f.thirdParty && !f.ignored && f.pulled && f.ref && !f.error);
+        const active = actionable(all);
         const params: FindingsChangedParams = {
           thirdParty: active.length,
           images: new Set(active.map((f) => f.ref!.name)).size,

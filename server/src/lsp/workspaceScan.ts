@@ -13,16 +13,15 @@
  * Files are walked with the CLI's walker; open documents are read from the
  * editor (unsaved changes included), others from disk.
  */
-import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { CancellationToken, Range, TextEdit, WorkDoneProgressReporter, WorkspaceEdit } from 'vscode-languageserver/node';
-import { findingCode, findingMessage } from '../analyze';
+import { actionable, findingCode, findingMessage } from '../analyze';
 import { familiarName, formatReference, NormalizedReference } from '../references/reference';
 import { parseTargetBase, rewriteFile, TargetBase, targetName } from '../edits/rewrite';
 import type { Finding } from '../model';
 import { findConfig } from '../workspace/config';
-import { scanText } from '../workspace/scan';
+import { readTextFile, scanText } from '../workspace/scan';
 import { walk } from '../workspace/walk';
 import type { ServerContext } from './context';
 import type { EffectiveSettings } from './settings';
@@ -152,15 +151,12 @@ async function collect(
           if (a.fileKind !== 'unknown') out.push({ uri, file: rel(root, f.path), folder: folderUri, text: open.document.getText(), findings: a.findings, settings: fileSettings });
           continue;
         }
-        let text: string;
-        try {
-          const buf = await fs.readFile(f.path);
-          if (buf.subarray(0, 8000).includes(0)) continue;
-          text = buf.toString('utf8');
-        } catch (err) {
-          errors.push({ uri, file: rel(root, f.path), message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
+        const read = await readTextFile(f.path);
+        if (!('text' in read)) {
+          if ('error' in read) errors.push({ uri, file: rel(root, f.path), message: read.error });
           continue;
         }
+        const text = read.text;
         const r = scanText(f.path, text, fileSettings.policy);
         for (const e of r.errors) errors.push({ uri, file: rel(root, f.path), line: e.line, message: e.message });
         if (r.fileKind !== 'unknown') out.push({ uri, file: rel(root, f.path), folder: folderUri, text, findings: r.findings, settings: fileSettings });
@@ -318,7 +314,7 @@ export async function rewriteEdits(
     return undefined;
   };
   for (const file of files) {
-    let candidates = file.findings.filter((f) => f.thirdParty && !f.ignored && f.pulled && f.ref && !f.error);
+    let candidates = actionable(file.findings);
     if (images) candidates = candidates.filter((f) => (f.normalized && images.has(f.normalized)) || (f.ref && images.has(f.ref.name)));
     if (candidates.length === 0) continue;
     const mapping = params?.mapping;

@@ -42,8 +42,16 @@ export interface ScanOptions extends WalkOptions {
 
 const READ_CONCURRENCY = 16;
 
-function isBinary(buf: Buffer): boolean {
-  return buf.subarray(0, 8000).includes(0);
+/** Reads a candidate file as UTF-8; binary files (a NUL byte near the start) come back as `binary`. */
+export async function readTextFile(file: string): Promise<{ text: string } | { binary: true } | { error: string }> {
+  let buf: Buffer;
+  try {
+    buf = await fs.readFile(file);
+  } catch (err) {
+    return { error: `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` };
+  }
+  if (buf.subarray(0, 8000).includes(0)) return { binary: true };
+  return { text: buf.toString('utf8') };
 }
 
 /** Scans one document's text (already in memory). */
@@ -73,20 +81,14 @@ export async function scanPaths(roots: readonly string[], options: ScanOptions):
       }
       const i = next++;
       const f = walked.files[i];
-      let buf: Buffer | undefined;
-      try {
-        buf = await fs.readFile(f.path);
-      } catch (err) {
-        slots[i] = { errors: [{ path: f.path, message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` }] };
-      }
+      const read = await readTextFile(f.path);
       done++;
       options.onProgress?.(done, walked.files.length, f.path);
-      if (!buf) continue;
-      if (isBinary(buf)) {
-        slots[i] = { errors: [] };
+      if (!('text' in read)) {
+        slots[i] = { errors: 'error' in read ? [{ path: f.path, message: read.error }] : [] };
         continue;
       }
-      const r = scanText(f.path, buf.toString('utf8'), options.policy);
+      const r = scanText(f.path, read.text, options.policy);
       const errs = r.errors.map((e) => ({ path: f.path, line: e.line, message: e.message }));
       slots[i] = r.fileKind === 'unknown' ? { errors: errs } : { file: { path: f.path, fileKind: r.fileKind, findings: r.findings }, errors: errs };
     }
