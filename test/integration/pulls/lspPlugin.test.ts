@@ -51,8 +51,12 @@ describe('pulls/lsp plug-in in the language server', function () {
     startServer(conn, { plugins: [pullCountsPlugin({ service: { now: () => NOW } }) as any] });
     conn.listen();
     client = createMessageConnection(new StreamMessageReader(toClient), new StreamMessageWriter(toServer));
-    client.onNotification('textDocument/publishDiagnostics', (p: any) => diagnostics.set(p.uri, p.diagnostics));
-    client.onNotification('window/showMessage', (p: any) => messages.push(p.message));
+    client.onNotification('textDocument/publishDiagnostics', (p: any) => {
+      diagnostics.set(p.uri, p.diagnostics);
+    });
+    client.onNotification('window/showMessage', (p: any) => {
+      messages.push(p.message);
+    });
     client.onNotification('window/logMessage', () => undefined);
     client.onRequest('workspace/configuration', () => [null]);
     client.onRequest('client/registerCapability', () => null);
