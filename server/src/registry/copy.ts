@@ -101,6 +101,8 @@ export class MirrorSession {
   readonly credentials: CredentialStore;
   private readonly clients = new Map<string, RegistryClient>();
   readonly inflight = new Map<string, Promise<BlobAction>>();
+  /** Where this session has put each blob on each registry (`registry@digest` -> repository), to mount instead of uploading again. */
+  readonly placed = new Map<string, string>();
   /** Pull budget left per registry (from its rate-limit headers), minus what this batch reserved. */
   readonly budget = new Map<string, number>();
   onRetry?: (e: RetryEvent) => void;
@@ -311,21 +313,30 @@ async function doCopyBlob(ctx: Ctx, d: Descriptor, srcRepo: string, dstRepo: str
       ctx.emit({ type: 'blob-done', source: ctx.source, digest: d.digest, size: d.size, action: 'skipped' });
       return 'skipped';
     }
-    // 2. cross-repository mount on the same registry
+    // 2. cross-repository mount on the same registry: from the source
+    //    repository, or from a repository this batch already pushed it to
     let location: string | undefined;
-    if (srcClient === dstClient && srcRepo !== dstRepo) {
-      const q = new URLSearchParams({ mount: d.digest, from: srcRepo });
-      const res = await dstClient.request({
-        method: 'POST', path: `/v2/${dstRepo}/blobs/uploads/?${q}`, headers: { 'content-length': '0' },
-        scopes: [pushScope(dstRepo), pullScope(srcRepo)], signal, what: `mount ${what}`,
-      });
-      await res.body.dump().catch(() => undefined);
-      if (res.status === 201) {
-        ctx.emit({ type: 'blob-done', source: ctx.source, digest: d.digest, size: d.size, action: 'mounted' });
-        return 'mounted';
+    const placedKey = `${dstClient.registry.toLowerCase()}@${d.digest}`;
+    const from = srcClient === dstClient && srcRepo !== dstRepo ? srcRepo : ctx.session.placed.get(placedKey);
+    if (from !== undefined && from !== dstRepo) {
+      try {
+        const q = new URLSearchParams({ mount: d.digest, from });
+        const res = await dstClient.request({
+          method: 'POST', path: `/v2/${dstRepo}/blobs/uploads/?${q}`, headers: { 'content-length': '0' },
+          scopes: [pushScope(dstRepo), pullScope(from)], signal, what: `mount ${what}`,
+        });
+        await res.body.dump().catch(() => undefined);
+        if (res.status === 201) {
+          ctx.session.placed.set(placedKey, dstRepo);
+          ctx.emit({ type: 'blob-done', source: ctx.source, digest: d.digest, size: d.size, action: 'mounted' });
+          return 'mounted';
+        }
+        const loc = header(res, 'location');
+        if (res.status === 202 && loc) location = new URL(loc, res.url).toString();
+      } catch (e) {
+        // a refused mount is not fatal: upload instead
+        if (signal?.aborted || isAbortError(e)) throw e;
       }
-      const loc = header(res, 'location');
-      if (res.status === 202 && loc) location = new URL(loc, res.url).toString();
     }
     // 3. streamed GET -> PUT, retried from a fresh GET
     ctx.emit({ type: 'blob-start', source: ctx.source, digest: d.digest, size: d.size });
@@ -342,6 +353,7 @@ async function doCopyBlob(ctx: Ctx, d: Descriptor, srcRepo: string, dstRepo: str
         location = undefined;
       }
     });
+    ctx.session.placed.set(placedKey, dstRepo);
     ctx.emit({ type: 'blob-done', source: ctx.source, digest: d.digest, size: d.size, action: 'copied' });
     return 'copied';
   } finally {

@@ -80,6 +80,26 @@ describe('mirror engine against real registries (no auth)', function () {
     assert.equal((await getManifest(a.url, 'other/mount', 'v1')).digest, img.digest);
   });
 
+  it('in a batch, mounts blobs already pushed to another target repository instead of uploading them again', async () => {
+    const seed = 'shared-base-layers';
+    const one = await pushImage(a.url, 'shared/one', 'v1', { kind: 'schema2', layers: 3, seed });
+    await pushImage(a.url, 'shared/two', 'v1', { kind: 'schema2', layers: 3, seed });
+    const out = await copyImages(
+      [
+        { src: `${a.host}/shared/one:v1`, dst: `${b.host}/m/one:v1` },
+        { src: `${a.host}/shared/two:v1`, dst: `${b.host}/m/two:v1` },
+      ],
+      { credentials: anonymousCredentials, imageJobs: 1 },
+    );
+    assert.ok(out[0].ok && out[1].ok);
+    if (out[0].ok && out[1].ok) {
+      assert.equal(out[0].result.blobsCopied, one.blobs.length);
+      assert.equal(out[1].result.blobsMounted, one.blobs.length);
+      assert.equal(out[1].result.bytesMoved, 0);
+    }
+    for (const blob of one.blobs) assert.ok(await blobExists(b.url, 'm/two', blob.digest));
+  });
+
   it('getDigest resolves a tag by HEAD', async () => {
     const img = await pushImage(a.url, 'src/head', 'v1', { kind: 'oci' });
     const session = new MirrorSession({ credentials: anonymousCredentials });
