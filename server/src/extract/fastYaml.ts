@@ -10,9 +10,43 @@
  * `yaml` parser. The `yaml` library is about ten times slower on large
  * multi-document manifests; this keeps a 50k-line file well under a second.
  */
-import { Pair, Scalar, YAMLMap, YAMLSeq } from 'yaml';
+import type { Pair, Scalar, YAMLMap, YAMLSeq } from 'yaml';
 
 type FNode = Scalar | YAMLMap | YAMLSeq;
+
+// Lightweight nodes that the yaml library's identity checks (isScalar, isMap,
+// isSeq, isPair) recognise: the type tag lives on the prototype. Building the
+// library's own classes costs an Object.defineProperty per node, which was a
+// third of the time on large manifests.
+const NODE_TYPE = Symbol.for('yaml.node.type');
+class LScalar {
+  type?: string;
+  range?: [number, number, number];
+  constructor(public value: unknown) {}
+}
+class LMap {
+  items: LPair[] = [];
+  flow = false;
+}
+class LSeq {
+  items: unknown[] = [];
+  flow = false;
+}
+class LPair {
+  constructor(
+    public key: unknown,
+    public value: unknown,
+  ) {}
+}
+Object.defineProperty(LScalar.prototype, NODE_TYPE, { value: Symbol.for('yaml.scalar') });
+Object.defineProperty(LMap.prototype, NODE_TYPE, { value: Symbol.for('yaml.map') });
+Object.defineProperty(LSeq.prototype, NODE_TYPE, { value: Symbol.for('yaml.seq') });
+Object.defineProperty(LPair.prototype, NODE_TYPE, { value: Symbol.for('yaml.pair') });
+
+const newScalar = (v: unknown) => new LScalar(v) as unknown as Scalar;
+const newMap = () => new LMap() as unknown as YAMLMap;
+const newSeq = () => new LSeq() as unknown as YAMLSeq;
+const newPair = (k: unknown, v: unknown) => new LPair(k, v) as unknown as Pair;
 
 class Bail extends Error {}
 const BAIL = new Bail('unsupported');
@@ -111,7 +145,7 @@ class FastParser {
   }
 
   private parseSeq(col: number): YAMLSeq {
-    const seq = new YAMLSeq();
+    const seq = newSeq();
     while (this.i < this.lines.length) {
       const line = this.lines[this.i];
       if (line.indent < col) break;
@@ -143,13 +177,13 @@ class FastParser {
    * (column `col`); following entries are lines indented exactly `col`.
    */
   private parseMap(col: number, p: number, firstKey: { key: Scalar; after: number }): YAMLMap {
-    const map = new YAMLMap();
+    const map = newMap();
     let key: { key: Scalar; after: number } | undefined = firstKey;
     let lineEnd = this.lines[this.i].end;
     for (;;) {
       this.i++;
       const value = this.valueAfterColon(key.after, lineEnd, col);
-      map.items.push(new Pair(key.key, value));
+      map.items.push(newPair(key.key, value));
       if (this.i >= this.lines.length) break;
       const line = this.lines[this.i];
       if (line.indent < col) break;
@@ -177,7 +211,7 @@ class FastParser {
       if (next.indent > col) return this.parseBlock(next.indent, col);
       if (allowCompactSeq && next.indent === col && !next.tab && this.isSeqItem(next.start, next.end)) return this.parseSeq(col);
     }
-    const s = new Scalar(null);
+    const s = newScalar(null);
     s.range = [at, at, at];
     return s;
   }
@@ -229,7 +263,7 @@ class FastParser {
       while (j < lines.length && lines[j].start < last) j++;
       this.i = j;
       if (j < lines.length && lines[j].indent > col) throw BAIL;
-      const s = new Scalar('');
+      const s = newScalar('');
       s.type = c === 124 ? 'BLOCK_LITERAL' : 'BLOCK_FOLDED';
       s.range = [p, last, last];
       return s;
@@ -265,7 +299,7 @@ class FastParser {
       j++;
     }
     const inner = src.slice(p + 1, j);
-    const s = new Scalar(q === 39 ? inner.replace(/''/g, "'") : inner);
+    const s = newScalar(q === 39 ? inner.replace(/''/g, "'") : inner);
     s.type = q === 39 ? 'QUOTE_SINGLE' : 'QUOTE_DOUBLE';
     s.range = [p, j + 1, j + 1];
     return { node: s, next: j + 1 };
@@ -277,7 +311,7 @@ class FastParser {
     const src = this.src;
     const isSeq = src.charCodeAt(p) === 91;
     const close = isSeq ? 93 : 125;
-    const coll = isSeq ? new YAMLSeq() : new YAMLMap();
+    const coll = isSeq ? newSeq() : newMap();
     coll.flow = true;
     let j = p + 1;
     const skip = () => {
@@ -310,7 +344,7 @@ class FastParser {
         skip();
         const key = this.flowKey(j, end);
         j = key.after;
-        (coll as YAMLMap).items.push(new Pair(key.key, item()));
+        (coll as YAMLMap).items.push(newPair(key.key, item()));
       }
       skip();
       const d = src.charCodeAt(j);
@@ -350,7 +384,7 @@ class FastParser {
       while (k > p && isSpace(src.charCodeAt(k - 1))) k--;
       const raw = src.slice(p, k);
       if (raw === '<<' || raw.includes(':')) throw BAIL;
-      key = new Scalar(isNull(raw) ? null : raw);
+      key = newScalar(isNull(raw) ? null : raw);
       key.type = 'PLAIN';
       key.range = [p, k, k];
     }
@@ -386,7 +420,7 @@ class FastParser {
     }
     if (last === p) throw BAIL;
     const raw = src.slice(p, last);
-    const s = new Scalar(isNull(raw) ? null : raw);
+    const s = newScalar(isNull(raw) ? null : raw);
     s.type = 'PLAIN';
     s.range = [p, last, flow ? j : last];
     if (flow) s.range = [p, last, last];
@@ -426,7 +460,7 @@ class FastParser {
     if (raw === '<<') throw BAIL; // merge key
     if ('&*!%@`#,[]{}|>?'.includes(raw[0]) || (raw[0] === '-' && (raw.length === 1 || isSpace(raw.charCodeAt(1))))) throw BAIL;
     if (/[[\]{},]/.test(raw)) throw BAIL;
-    const s = new Scalar(isNull(raw) ? null : raw);
+    const s = newScalar(isNull(raw) ? null : raw);
     s.type = 'PLAIN';
     s.range = [p, k, k];
     return { key: s, after: j + 1 };
