@@ -1,0 +1,143 @@
+/**
+ * UI test in a real VS Code (code-server + headless Chromium) with the extension
+ * installed from the packaged .vsix (--install-extension): squiggles, the
+ * Problems panel, a hover, and the "Rewrite to Artifact Registry" quick fix
+ * applied from the keyboard, checked on disk. Screenshots: .test-artifacts/.
+ */
+import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Page } from 'playwright-core';
+import { CodeServer, copyWorkspace, ensureHostInstalled, REPO_ROOT, scratchDir, startCodeServer, ARTIFACTS_DIR } from './harness/codeServer';
+import { zipEntries } from './harness/zip';
+import { gotoLine, openFile, openWorkbench, screenshot, waitFor, Workbench } from './harness/browser';
+
+const TARGET = 'us-central1-docker.pkg.dev/my-project/mirror';
+
+/** Packages the extension with vsce (as `npm run package` does) into `dir`. */
+function packageVsix(dir: string): string {
+  const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
+  const out = path.join(dir, `${pkg.name}-${pkg.version}.vsix`);
+  const vsce = path.join(REPO_ROOT, 'node_modules', '@vscode', 'vsce', 'vsce');
+  execFileSync(process.execPath, [vsce, 'package', '--no-dependencies', '--skip-license', '--out', out], { cwd: REPO_ROOT, stdio: 'pipe' });
+  return out;
+}
+
+async function lineText(page: Page, line: number): Promise<string> {
+  return (await page.locator('.editor-instance .monaco-editor .view-line').nth(line - 1).textContent()) ?? '';
+}
+
+describe('e2e: UI in code-server with the packaged .vsix', function () {
+  this.timeout(600_000);
+  let cs: CodeServer | undefined;
+  let wb: Workbench | undefined;
+  let root: string;
+  let folder: string;
+  let page: Page;
+
+  before(async function () {
+    await ensureHostInstalled();
+    assert.ok(fs.existsSync(path.join(REPO_ROOT, 'dist', 'extension.js')), 'dist/ is built (npm run build)');
+    root = scratchDir();
+    const vsix = packageVsix(root);
+    const files = zipEntries(vsix);
+    assert.ok(files.includes('extension/dist/server.js') && files.includes('extension/dist/extension.js'), `the .vsix holds both bundles (${files.join(', ')})`);
+    assert.ok(!files.some((f) => f.startsWith('extension/node_modules/') || f.startsWith('extension/server/src') || f.startsWith('extension/test/')), 'the .vsix is lean');
+    folder = copyWorkspace(path.join(REPO_ROOT, 'test', 'e2e', 'workspace'), root);
+    cs = await startCodeServer({ folder, root, installVsix: [vsix] });
+    const installed = fs.readdirSync(cs.extensionsDir);
+    assert.ok(installed.some((d) => d.startsWith('ar-migrate.ar-migrate-')), `the .vsix was installed (extensions dir: ${installed.join(', ')})`);
+    wb = await openWorkbench(cs, folder);
+    page = wb.page;
+  });
+
+  afterEach(async function () {
+    if (this.currentTest?.state === 'failed' && page) {
+      await screenshot(page, `ui-failed-${this.currentTest.title}`);
+      fs.mkdirSync(ARTIFACTS_DIR, { recursive: true });
+      fs.writeFileSync(path.join(ARTIFACTS_DIR, 'ui.log'), [cs?.output() ?? '', '--- browser console ---', ...(wb?.console ?? [])].join('\n'));
+    }
+  });
+
+  after(async () => {
+    await wb?.close();
+    await cs?.stop();
+    if (root) fs.rmSync(root, { recursive: true, force: true });
+  });
+
+  it('underlines third-party images in a Dockerfile', async () => {
+    await openFile(page, 'Dockerfile');
+    await waitFor('warning squiggles in the Dockerfile', async () => (await page.locator('.editor-instance .monaco-editor .squiggly-warning').count()) >= 2, 120_000);
+    await screenshot(page, 'ui-1-squiggles');
+  });
+
+  it('lists the findings in the Problems panel', async () => {
+    await page.keyboard.press('Control+Shift+M');
+    const rows = page.locator('.markers-panel .monaco-list-row');
+    const texts = await waitFor('Problems rows from ar-migrate', async () => {
+      const t = await rows.allTextContents();
+      return t.some((x) => /ar-migrate/.test(x) && /node:20-alpine|docker\.io\/library\/node/.test(x)) ? t : undefined;
+    }, 60_000);
+    assert.ok(texts.some((x) => /busybox/.test(x)), `busybox is listed too (rows: ${JSON.stringify(texts)})`);
+    await screenshot(page, 'ui-2-problems');
+    await page.keyboard.press('Control+J'); // hide the panel again
+  });
+
+  it('shows a hover on the image', async () => {
+    const editor = page.locator('.editor-instance .monaco-editor').first();
+    await editor.locator('.view-line').nth(1).waitFor();
+    // Point the mouse at the image text on line 2 ("FROM node:20-alpine AS build").
+    const word = editor.locator('.view-line').nth(1).locator('span span', { hasText: /node/ }).first();
+    const box = await word.boundingBox();
+    assert.ok(box, 'line 2 is rendered');
+    const hover = page.locator('.monaco-hover:not(.hidden)').filter({ hasText: /docker\.io\/library\/node|node:20-alpine/ });
+    await waitFor('a hover naming the image', async () => {
+      await page.mouse.move(box.x + box.width / 2 + 5, box.y + box.height / 2);
+      await page.mouse.move(box.x + box.width / 2 + 8, box.y + box.height / 2);
+      try {
+        await hover.first().waitFor({ state: 'visible', timeout: 5000 });
+        return true;
+      } catch {
+        return false;
+      }
+    }, 60_000, 500);
+    await screenshot(page, 'ui-3-hover');
+    await page.keyboard.press('Escape');
+    await page.mouse.move(5, 5);
+  });
+
+  it('applies "Rewrite to Artifact Registry" with the keyboard and saves it to disk', async () => {
+    await page.locator('.editor-instance .monaco-editor .view-lines').first().click();
+    await gotoLine(page, 2, 8);
+    const focused = page.locator('.action-widget .monaco-list-row.focused');
+    await waitFor('the quick fix menu', async () => {
+      await page.keyboard.press('Control+.');
+      try {
+        await page.locator('.action-widget .monaco-list-row').first().waitFor({ state: 'visible', timeout: 5000 });
+        return true;
+      } catch {
+        await page.keyboard.press('Escape');
+        return false;
+      }
+    }, 60_000, 500);
+    const rows = await page.locator('.action-widget .monaco-list-row').allTextContents();
+    assert.ok(rows.some((r) => /ignore/i.test(r)), `an ignore action is offered (menu: ${JSON.stringify(rows)})`);
+    await screenshot(page, 'ui-4-quickfix-menu');
+    let found = false;
+    for (let i = 0; i < 20 && !found; i++) {
+      const t = (await focused.count()) ? ((await focused.first().textContent()) ?? '') : '';
+      if (/Rewrite to Artifact Registry/i.test(t)) found = true;
+      else await page.keyboard.press('ArrowDown');
+    }
+    assert.ok(found, `"Rewrite to Artifact Registry" can be focused (menu: ${JSON.stringify(rows)})`);
+    await page.keyboard.press('Enter');
+    await waitFor('the rewritten line in the editor', async () => (await lineText(page, 2)).replace(/\u00a0/g, ' ').includes(`${TARGET}/node:20-alpine`), 30_000);
+    await page.keyboard.press('Control+S');
+    const file = path.join(folder, 'Dockerfile');
+    await waitFor('the rewrite on disk', () => fs.readFileSync(file, 'utf8').includes(`FROM ${TARGET}/node:20-alpine AS build`), 30_000);
+    const disk = fs.readFileSync(file, 'utf8');
+    assert.match(disk, /^COPY --from=busybox:1\.36 /m, 'other references are untouched');
+    await screenshot(page, 'ui-5-rewritten');
+  });
+});
