@@ -28,6 +28,7 @@ Options:
   --log-file FILE           read a log export file
   --bigquery PROJECT.DATASET  query the log sink dataset (Application Default Credentials)
   --days N                  window in days, ending now (default 7)
+  --now TIME                end of the window (ISO 8601, default: the current time)
   --billing-project P       project that runs and pays for the query (default: the dataset's)
   --location L              BigQuery location (US, EU, europe-west1, ...)
   --table-prefix PREFIX     date-sharded table prefix (default events_)
@@ -67,6 +68,7 @@ interface Args {
   maxAge?: number;
   cacheDir?: string;
   endpoint?: string;
+  now?: Date;
   help: boolean;
 }
 
@@ -168,6 +170,13 @@ export function parseArgs(argv: string[]): Args {
       case '--endpoint':
         a.endpoint = value();
         break;
+      case '--now': {
+        const v = value();
+        const t = Date.parse(v);
+        if (!Number.isFinite(t)) throw new UsageError(`--now needs an ISO 8601 time (e.g. 2026-11-25T12:00:00Z), got "${v}"`);
+        a.now = new Date(t);
+        break;
+      }
       default:
         throw new UsageError(`unknown option "${arg}"\n\n${USAGE}`);
     }
@@ -209,7 +218,9 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const connection = connectionFromEnv(io.env);
   if (args.endpoint) connection.apiEndpoint = args.endpoint;
   const progressTTY = io.isTTY && !args.json;
+  const fixedNow = args.now;
   const service = new PullCountService(settings, {
+    now: fixedNow ? () => fixedNow : undefined,
     workspaceRoot: io.cwd,
     env: io.env,
     connection,
@@ -317,7 +328,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   io.stdout.write(`${lines.join('\n')}\n`);
   const more = Object.keys(counts.images).length - rows.length;
   io.stdout.write(
-    `\n${formatCount(counts.totalPulls)} pulls of ${formatCount(Object.keys(counts.images).length)} images in the last ${counts.window.days} days (${formatTime(counts.window.start)} – ${formatTime(counts.window.end)})${more > 0 ? `; ${more} more not shown` : ''}\nSource: ${counts.source.description}${counts.source.bytesProcessed !== undefined ? ` (${formatBytes(counts.source.bytesProcessed)} processed)` : ''}${counts.source.fromCache ? ' (cached)' : ''}\n`,
+    `\n${formatCount(counts.totalPulls)} ${counts.totalPulls === 1 ? 'pull' : 'pulls'} of ${formatCount(Object.keys(counts.images).length)} ${Object.keys(counts.images).length === 1 ? 'image' : 'images'} in the last ${counts.window.days} days (${formatTime(counts.window.start)} – ${formatTime(counts.window.end)})${more > 0 ? `; ${more} more not shown` : ''}\nSource: ${counts.source.description}${counts.source.bytesProcessed !== undefined ? ` (${formatBytes(counts.source.bytesProcessed)} processed)` : ''}${counts.source.fromCache ? ' (cached)' : ''}\n`,
   );
   return 0;
 }

@@ -200,7 +200,7 @@ export class PullCountService {
 
   private windowDays(): number {
     const d = Number(this.settingsValue.windowDays ?? 7);
-    return Number.isFinite(d) && d > 0 ? Math.min(d, 400) : 7;
+    return Number.isFinite(d) && d > 0 ? Math.min(d, 36_525) : 7;
   }
 
   private maxAgeMs(): number {

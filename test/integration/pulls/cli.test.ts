@@ -76,6 +76,18 @@ describe('ar-migrate pulls (CLI)', function () {
     assert.match(r.out, /5 pulls of 3 images/);
   });
 
+  it('computes the window relative to --now', async () => {
+    const r = await runCli(['--log-file', 'gcloud-events.json', '--now', '2026-11-25T00:00:00Z', '--json'], { XDG_CACHE_HOME: tmp });
+    assert.equal(r.code, 0, r.err);
+    const j = JSON.parse(r.out);
+    assert.equal(j.window.end, '2026-11-25T00:00:00.000Z');
+    assert.equal(j.window.start, '2026-11-18T00:00:00.000Z');
+    assert.equal(j.totalPulls, 4, 'the 2026-11-01 event is outside the 7-day window');
+    const r2 = await runCli(['--log-file', 'gcloud-events.json', '--now', '2026-11-25T00:00:00Z', '--days', '30', '--json'], { XDG_CACHE_HOME: tmp });
+    assert.equal(JSON.parse(r2.out).totalPulls, 5);
+    assert.equal((await runCli(['--log-file', 'gcloud-events.json', '--now', 'yesterday'])).code, 2);
+  });
+
   it('reports warnings for a half-written file but prints what it read', async () => {
     const r = await runCli(['--log-file', 'truncated.json', '--days', '100000', '--json'], { XDG_CACHE_HOME: tmp });
     assert.equal(r.code, 0);
