@@ -288,13 +288,20 @@ function walkK8s(v: View, node: unknown, kind: ReferenceKind, seen: Set<unknown>
   }
 }
 
+/**
+ * Skaffold: container images that Skaffold runs (`verify[].container`, `customActions[].containers`,
+ * also under `profiles[]`). `build.artifacts[].image` are build outputs and are skipped.
+ */
 function skaffold(v: View, root: unknown): void {
-  // verify[].container.image (also under profiles[]); build.artifacts[].image are build outputs.
-  const verify = (node: unknown) => {
-    for (const t of v.items(v.get(node, 'verify'))) v.em.emit(v.get(v.get(t, 'container'), 'image'), 'other-yaml');
+  const seen = new Set<unknown>();
+  const config = (node: unknown) => {
+    for (const [key, value] of v.entries(node)) {
+      if (key === 'build' || key === 'profiles') continue;
+      walkK8s(v, value, 'other-yaml', seen, 1);
+    }
   };
-  verify(root);
-  for (const p of v.items(v.get(root, 'profiles'))) verify(p);
+  config(root);
+  for (const p of v.items(v.get(root, 'profiles'))) config(p);
 }
 
 function kustomize(v: View, root: unknown): void {

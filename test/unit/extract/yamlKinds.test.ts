@@ -122,6 +122,29 @@ describe('extract: Kubernetes and friends', function () {
       '    image: curlimages/curl:8.8.0',
     );
     assert.deepStrictEqual(short('skaffold.yaml', text), ['9:11 curlimages/curl:8.8.0 -> docker.io/curlimages/curl:8.8.0 (other-yaml)']);
+    const more = y(
+      'apiVersion: skaffold/v4beta11',
+      'kind: Config',
+      'customActions:',
+      '- name: seed',
+      '  containers:',
+      '  - name: s',
+      '    image: alpine:3.20',
+      'profiles:',
+      '- name: ci',
+      '  build:',
+      '    artifacts:',
+      '    - image: app',
+      '  verify:',
+      '  - name: smoke',
+      '    container:',
+      '      name: t',
+      '      image: busybox:1.36',
+    );
+    assert.deepStrictEqual(short('skaffold.yaml', more), [
+      '6:11 alpine:3.20 -> docker.io/library/alpine:3.20 (other-yaml)',
+      '16:13 busybox:1.36 -> docker.io/library/busybox:1.36 (other-yaml)',
+    ]);
   });
 
   it('ConfigMap data and block scalars are not references', function () {
