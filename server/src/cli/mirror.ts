@@ -177,6 +177,25 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
 
   const err = io.stderr;
   const started = new Map<string, number>();
+  // bytes streamed per image, reported every few seconds while large blobs move
+  const moving = new Map<string, Map<string, { bytes: number; size: number }>>();
+  const reportEvery = io.isTTY ? 2000 : 10_000;
+  let lastReport = Date.now();
+  const reportProgress = () => {
+    const now = Date.now();
+    if (now - lastReport < reportEvery) return;
+    lastReport = now;
+    for (const [source, blobs] of moving) {
+      if (blobs.size === 0) continue;
+      let bytes = 0;
+      let size = 0;
+      for (const b of blobs.values()) {
+        bytes += b.bytes;
+        size += b.size;
+      }
+      err.write(`  ${source}: ${mib(bytes)} of ${mib(size)} in ${blobs.size} blob(s) moving\n`);
+    }
+  };
   const onProgress = (e: ProgressEvent) => {
     switch (e.type) {
       case 'image-start':
@@ -186,7 +205,18 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       case 'resolved':
         if (e.upToDate) err.write(`  ${e.source}: already mirrored (${e.digest.slice(0, 19)})\n`);
         break;
+      case 'blob-start':
+        if (!moving.has(e.source)) moving.set(e.source, new Map());
+        moving.get(e.source)!.set(e.digest, { bytes: 0, size: e.size });
+        break;
+      case 'blob-progress': {
+        const b = moving.get(e.source)?.get(e.digest);
+        if (b) b.bytes = e.bytes;
+        reportProgress();
+        break;
+      }
       case 'blob-done':
+        moving.get(e.source)?.delete(e.digest);
         if (e.action === 'copied') err.write(`  ${e.source}: blob ${e.digest.slice(7, 19)} ${mib(e.size)} copied\n`);
         else if (e.action === 'mounted') err.write(`  ${e.source}: blob ${e.digest.slice(7, 19)} mounted\n`);
         else if (e.action === 'foreign') err.write(`  ${e.source}: foreign layer ${e.digest.slice(7, 19)} left at its URLs\n`);

@@ -22,7 +22,7 @@ import { basicAuthorization, Challenge, normalizeScopes, parseChallenges, pickCh
 import { anonymousCredentials, Credential, CredentialStore } from './credentials';
 import { allowsPlainHttp, Endpoint, isGoogleRegistry, isDockerHub, resolveEndpoint } from './endpoint';
 import { cancelled, isAbortError, redact, RegistryError, safeUrl } from './errors';
-import { parseRateLimit, RateLimit } from './ratelimit';
+import { describeRateLimit, parseRateLimit, RateLimit } from './ratelimit';
 
 export interface RetryPolicy {
   /** Attempts after the first (default 4). */
@@ -500,12 +500,20 @@ export class RegistryClient {
     }
     if (status === 404) {
       if (codes.includes('NAME_UNKNOWN')) {
-        return new RegistryError('NAME_UNKNOWN', `${what}: repository not found on ${registry}${d}`, { registry, status });
+        const hint = isGoogleRegistry(registry) && spec.method !== 'GET' && spec.method !== 'HEAD'
+          ? '; create the Artifact Registry repository first (gcloud artifacts repositories create REPOSITORY --repository-format=docker --location=LOCATION)'
+          : '';
+        return new RegistryError('NAME_UNKNOWN', `${what}: repository not found on ${registry}${d}${hint}`, { registry, status });
       }
       if (codes.includes('BLOB_UNKNOWN')) return new RegistryError('BLOB_UNKNOWN', `${what}: blob not found on ${registry}${d}`, { registry, status });
       return new RegistryError('MANIFEST_UNKNOWN', `${what}: not found on ${registry}${d || ' (manifest unknown)'}`, { registry, status });
     }
     if (status === 429) {
+      const rl = parseRateLimit(res.headers);
+      if (rl && rl.remaining === 0) {
+        // a spent pull quota (Docker Hub: per 6 h window) does not come back within any retry
+        return new RegistryError('RATE_LIMITED', `${what}: pull limit of ${registry} reached (${describeRateLimit(rl)})${d}; ${isDockerHub(registry) ? 'log in with `docker login` for a higher limit, or ' : ''}wait for the window to pass`, { registry, status });
+      }
       return new RegistryError('RATE_LIMITED', `${what}: ${registry} answered 429 too many requests${d}${this.rateLimit ? ` (${this.rateLimit.remaining} of ${this.rateLimit.limit} pulls left)` : ''}`, { registry, status, retryable: true, retryAfterMs });
     }
     if (RETRY_STATUS.has(status)) {

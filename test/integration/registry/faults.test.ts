@@ -62,6 +62,22 @@ describe('mirror engine under faults (real registry behind the harness fault pro
     assert.ok(events.some((e) => e.type === 'retry' && e.delayMs === 300));
   });
 
+  it('does not retry a 429 whose rate-limit headers say the quota is spent', async () => {
+    const { src, repo } = await image('schema2');
+    rules({
+      name: 'spent', method: 'GET', path: MANIFEST,
+      action: { type: 'status', status: 429, headers: { 'ratelimit-limit': '100;w=21600', 'ratelimit-remaining': '0;w=21600' } },
+    });
+    await assert.rejects(copyImage(src, `${b.host}/dst/${repo}:v1`, { credentials: anonymousCredentials, retry: fast }), (e: RegistryError) => {
+      assert.equal(e.code, 'RATE_LIMITED');
+      assert.match(e.message, /0 of 100 pulls left per 6h/);
+      assert.ok(e.message.includes(proxy.host));
+      return true;
+    });
+    assert.equal(proxy.fired('spent'), 1);
+    assert.equal(await manifestExists(b.url, `dst/${repo}`, 'v1'), false);
+  });
+
   it('retries 503 on manifests and blobs', async () => {
     const { img, src, repo } = await image();
     rules(
