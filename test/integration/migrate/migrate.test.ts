@@ -1,0 +1,284 @@
+import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { startRegistry, RegistryHandle } from '../../harness/registry';
+import { startFaultProxy, FaultProxyHandle } from '../../harness/faultProxy';
+import { getManifest, manifestExists, pushImage, PushResult } from '../../harness/images';
+import { main } from '../../../server/src/cli/main';
+
+const AR = 'us-docker.pkg.dev';
+const BASE = `${AR}/test-proj/mirror`;
+
+async function cli(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}, signal?: AbortSignal): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = new PassThrough();
+  const err = new PassThrough();
+  let stdout = '';
+  let stderr = '';
+  out.on('data', (d) => (stdout += d));
+  err.on('data', (d) => (stderr += d));
+  const code = await main(args, {
+    stdout: out,
+    stderr: err,
+    cwd,
+    env: { HOME: cwd, DOCKER_CONFIG: path.join(cwd, '.docker'), ...env },
+    signal: signal ?? new AbortController().signal,
+    isTTY: false,
+  });
+  return { code, stdout, stderr };
+}
+
+interface Workspace {
+  dir: string;
+  files: Record<string, string>;
+}
+
+/** A workspace whose third-party images live on `src` (a loopback registry, third-party by default policy). */
+function makeWorkspace(src: string, extra: Record<string, string> = {}): Workspace {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'armig-migrate-'));
+  const files: Record<string, string> = {
+    Dockerfile: [
+      `ARG BASE=${src}/library/alpine:3.19`,
+      'ARG TAG',
+      'FROM ${BASE} AS build',
+      'RUN echo build',
+      `FROM ${src}/team/tool:\${TAG} AS tool`,
+      `FROM ${src}/library/nginx:1.25`,
+      'COPY --from=build /x /y',
+      '',
+    ].join('\n'),
+    'k8s/deploy.yaml': [
+      'apiVersion: apps/v1',
+      'kind: Deployment',
+      'metadata:',
+      '  name: web # the web tier',
+      'spec:',
+      '  template:',
+      '    spec:',
+      '      containers:',
+      '        - name: web',
+      `          image: "${src}/library/nginx:1.25" # pinned by tag`,
+      '        # the cache',
+      '        - name: cache',
+      `          image: '${src}/team/redis:7'`,
+      '',
+    ].join('\n'),
+    'compose.yaml': [
+      'services:',
+      '  app:',
+      '    build: .',
+      `    image: ${src}/team/app:dev`,
+      '  db:',
+      `    image: ${src}/library/postgres:16   # database`,
+      '',
+    ].join('\n'),
+    'crlf/job.yaml': [
+      'apiVersion: batch/v1',
+      'kind: Job',
+      'metadata:',
+      '  name: migrate',
+      'spec:',
+      '  template:',
+      '    spec:',
+      '      containers:',
+      '        - name: job',
+      `          image: ${src}/team/redis:7`,
+      '      restartPolicy: Never',
+      '',
+    ].join('\r\n'),
+    ...extra,
+  };
+  for (const [rel, text] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+    fs.writeFileSync(path.join(dir, rel), text);
+  }
+  fs.chmodSync(path.join(dir, 'crlf/job.yaml'), 0o640);
+  return { dir, files };
+}
+
+function read(ws: Workspace, rel: string): string {
+  return fs.readFileSync(path.join(ws.dir, rel), 'utf8');
+}
+
+describe('ar-migrate migrate against real registries', function () {
+  this.timeout(180_000);
+  let src: RegistryHandle;
+  let ar: RegistryHandle;
+  let env: NodeJS.ProcessEnv;
+  const images: Record<string, PushResult> = {};
+  const dirs: string[] = [];
+
+  before(async () => {
+    [src, ar] = await Promise.all([startRegistry(), startRegistry()]);
+    env = { AR_MIGRATE_REGISTRY_ENDPOINTS: `${AR}=${ar.url}` };
+    images.alpine = await pushImage(src.url, 'library/alpine', '3.19', { kind: 'oci-index', seed: 'alpine' });
+    images.nginx = await pushImage(src.url, 'library/nginx', '1.25', { kind: 'docker-list', seed: 'nginx' });
+    images.redis = await pushImage(src.url, 'team/redis', '7', { kind: 'schema2', seed: 'redis' });
+    images.postgres = await pushImage(src.url, 'library/postgres', '16', { kind: 'oci', seed: 'postgres' });
+  });
+  after(async () => {
+    await Promise.all([src?.stop(), ar?.stop()]);
+    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+  });
+
+  function ws(extra?: Record<string, string>): Workspace {
+    const w = makeWorkspace(src.host, extra);
+    dirs.push(w.dir);
+    return w;
+  }
+  /** Repository path of a source image in the AR registry. */
+  const arRepo = (repo: string) => `test-proj/mirror/${src.host.replace(':', '-')}/${repo}`;
+  const tgt = (repo: string) => `${AR}/${arRepo(repo)}`;
+
+  it('dry run: contacts no registry, changes nothing, prints a diff git apply accepts', async () => {
+    const w = ws();
+    const before = Object.fromEntries(Object.keys(w.files).map((f) => [f, read(w, f)]));
+    // endpoints that refuse connections: a dry run must not need them
+    const r = await cli(['migrate', '--target', BASE, '--dry-run'], w.dir, { AR_MIGRATE_REGISTRY_ENDPOINTS: `${AR}=http://127.0.0.1:9` });
+    assert.equal(r.code, 0, r.stderr);
+    for (const f of Object.keys(w.files)) assert.equal(read(w, f), before[f], `${f} unchanged`);
+    assert.equal(await manifestExists(ar.url, arRepo('library/nginx'), '1.25'), false);
+    assert.match(r.stdout, /^--- a\/Dockerfile\n\+\+\+ b\/Dockerfile\n@@ /m);
+    assert.match(r.stdout, /^\+ {10}image: "us-docker\.pkg\.dev\/test-proj\/mirror\/127\.0\.0\.1-\d+\/library\/nginx:1\.25" # pinned by tag$/m);
+    assert.match(r.stderr, /Dry run: would mirror 4 images/);
+    fs.writeFileSync(path.join(w.dir, 'x.patch'), r.stdout);
+    execFileSync('git', ['apply', '--check', '-v', 'x.patch'], { cwd: w.dir, stdio: 'pipe' });
+    // applying it gives what a real migration writes (checked in the next test)
+    execFileSync('git', ['apply', 'x.patch'], { cwd: w.dir, stdio: 'pipe' });
+    assert.ok(read(w, 'crlf/job.yaml').includes(`image: ${tgt('team/redis')}:7\r\n`));
+  });
+
+  it('mirrors every pulled image, rewrites only the reference characters, keeps CRLF and mode; re-run is idempotent', async () => {
+    const w = ws();
+    const r = await cli(['migrate', '--target', BASE, '--json'], w.dir, env);
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    const doc = JSON.parse(r.stdout);
+    const by = (suffix: string) => doc.images.find((i: { image: string }) => i.image.endsWith(suffix));
+    for (const [name, repo, tag] of [['alpine', 'library/alpine', '3.19'], ['nginx', 'library/nginx', '1.25'], ['redis', 'team/redis', '7'], ['postgres', 'library/postgres', '16']]) {
+      const img = by(`/${repo}:${tag}`);
+      assert.ok(img, `${repo} in report`);
+      assert.equal(img.status, 'copied');
+      assert.equal(img.sourceDigest, images[name].digest);
+      assert.equal(img.targetDigest, images[name].digest);
+      assert.equal(img.target, `${tgt(repo)}:${tag}`);
+      assert.equal((await getManifest(ar.url, arRepo(repo), tag)).digest, images[name].digest, `${repo} target digest = source digest`);
+    }
+    assert.equal(by('/library/nginx:1.25').references, 2);
+    assert.equal(by('/team/redis:7').references, 2);
+    // skipped with reasons: unresolved variable, build output
+    const tool = doc.images.find((i: { image: string }) => i.image.includes('team/tool'));
+    assert.equal(tool.status, 'skipped');
+    assert.match(tool.reason, /unresolved variables/);
+    const app = doc.images.find((i: { image: string }) => i.image.includes('team/app'));
+    assert.equal(app.status, 'skipped');
+    assert.match(app.reason, /built here/);
+    assert.equal(doc.summary.failed, 0);
+    assert.equal(doc.summary.copied, 4);
+
+    // exactly the reference characters changed
+    const expected = (rel: string) => w.files[rel]
+      .replace(`${src.host}/library/alpine:3.19`, `${tgt('library/alpine')}:3.19`)
+      .split(`${src.host}/library/nginx:1.25`).join(`${tgt('library/nginx')}:1.25`)
+      .split(`${src.host}/team/redis:7`).join(`${tgt('team/redis')}:7`)
+      .replace(`${src.host}/library/postgres:16`, `${tgt('library/postgres')}:16`);
+    for (const rel of Object.keys(w.files)) assert.equal(read(w, rel), expected(rel), rel);
+    assert.ok(read(w, 'Dockerfile').includes(`FROM ${src.host}/team/tool:\${TAG} AS tool`));
+    assert.ok(read(w, 'compose.yaml').includes(`image: ${src.host}/team/app:dev`));
+    assert.ok(read(w, 'crlf/job.yaml').split('\n').slice(0, -1).every((l) => l.endsWith('\r')), 'CRLF kept');
+    assert.equal(fs.statSync(path.join(w.dir, 'crlf/job.yaml')).mode & 0o777, 0o640);
+    assert.deepEqual(fs.readdirSync(path.join(w.dir, 'crlf')), ['job.yaml'], 'no temp file left');
+    const files = Object.fromEntries(doc.files.map((f: { file: string; status: string; edits: number }) => [f.file, f]));
+    assert.equal(files['k8s/deploy.yaml'].status, 'rewritten');
+    assert.equal(files['k8s/deploy.yaml'].edits, 2);
+
+    // re-run: the rewritten references are first-party now, nothing to do, nothing changes
+    const snapshot = Object.fromEntries(Object.keys(w.files).map((f) => [f, read(w, f)]));
+    const again = await cli(['migrate', '--target', BASE, '--json'], w.dir, env);
+    assert.equal(again.code, 0, again.stderr);
+    const d2 = JSON.parse(again.stdout);
+    assert.equal(d2.summary.copied, 0);
+    assert.equal(d2.images.filter((i: { status: string }) => i.status !== 'skipped').length, 0);
+    for (const f of Object.keys(w.files)) assert.equal(read(w, f), snapshot[f]);
+
+    // a fresh checkout of the same sources: every image is up to date, files rewritten the same way
+    const w2 = ws();
+    const third = await cli(['migrate', '--target', BASE, '--json'], w2.dir, env);
+    assert.equal(third.code, 0, third.stderr);
+    const d3 = JSON.parse(third.stdout);
+    assert.equal(d3.summary.upToDate, 4);
+    assert.equal(d3.summary.copied, 0);
+    for (const rel of Object.keys(w2.files)) assert.equal(read(w2, rel), snapshot[rel].split(w.dir).join(w2.dir));
+  });
+
+  it('--pin-digest writes target:tag@digest with the verified digest; --only restricts', async () => {
+    const w = ws();
+    const r = await cli(['migrate', '--target', BASE, '--pin-digest', '--only', `${src.host}/team/redis`], w.dir, env);
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    assert.ok(read(w, 'k8s/deploy.yaml').includes(`image: '${tgt('team/redis')}:7@${images.redis.digest}'`));
+    assert.ok(read(w, 'crlf/job.yaml').includes(`image: ${tgt('team/redis')}:7@${images.redis.digest}\r\n`));
+    assert.ok(read(w, 'k8s/deploy.yaml').includes(`image: "${src.host}/library/nginx:1.25"`), 'other images untouched');
+    assert.equal(read(w, 'Dockerfile'), w.files.Dockerfile);
+  });
+
+  it('a failing image (missing upstream, 500s) leaves its references untouched and exits 1', async () => {
+    let proxy: FaultProxyHandle | undefined;
+    try {
+      proxy = await startFaultProxy(src.url, [{ name: 'boom', path: /\/team\/redis\/manifests\//, action: { type: 'status', status: 500 } }]);
+      const p = proxy.host;
+      const w = ws({
+        'extra.yaml': [
+          'apiVersion: v1',
+          'kind: Pod',
+          'metadata: {name: p}',
+          'spec:',
+          '  containers:',
+          `    - {name: a, image: ${p}/library/nginx:1.25}`,
+          `    - {name: b, image: ${p}/team/redis:7}`,
+          `    - {name: c, image: ${p}/library/missing:1.0}`,
+          '',
+        ].join('\n'),
+      });
+      const r = await cli(['migrate', 'extra.yaml', '--target', BASE, '--json', '--retries', '1'], w.dir, env);
+      assert.equal(r.code, 1, r.stderr);
+      const doc = JSON.parse(r.stdout);
+      const st = Object.fromEntries(doc.images.map((i: { image: string; status: string }) => [i.image, i]));
+      assert.equal(st[`${p}/library/nginx:1.25`].status, 'copied');
+      assert.equal(st[`${p}/team/redis:7`].status, 'failed');
+      assert.match(st[`${p}/team/redis:7`].reason, /500|server/i);
+      assert.equal(st[`${p}/library/missing:1.0`].status, 'failed');
+      assert.match(st[`${p}/library/missing:1.0`].reason, /not found/);
+      const text = read(w, 'extra.yaml');
+      assert.ok(text.includes(`image: ${AR}/test-proj/mirror/${p.replace(':', '-')}/library/nginx:1.25}`));
+      assert.ok(text.includes(`image: ${p}/team/redis:7}`));
+      assert.ok(text.includes(`image: ${p}/library/missing:1.0}`));
+      assert.match(r.stderr, /FAILED/);
+      // human output names the failures
+      const again = await cli(['migrate', 'extra.yaml', '--target', BASE, '--retries', '0'], w.dir, env);
+      assert.equal(again.code, 1);
+      assert.match(again.stdout, /FAILED \(references left unchanged\):\n {2}127\.0\.0\.1:\d+\/team\/redis:7 -> /);
+    } finally {
+      await proxy?.stop();
+    }
+  });
+
+  it('a plain private registry works as the target too (its references count as first-party)', async () => {
+    const w = ws();
+    const r = await cli(['migrate', 'k8s', '--target', `${ar.host}/private/mirror`], w.dir);
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    const text = read(w, 'k8s/deploy.yaml');
+    assert.ok(text.includes(`image: "${ar.host}/private/mirror/${src.host.replace(':', '-')}/library/nginx:1.25"`));
+    const again = await cli(['migrate', 'k8s', '--target', `${ar.host}/private/mirror`, '--json'], w.dir);
+    assert.equal(JSON.parse(again.stdout).summary.images, 0);
+  });
+
+  it('usage errors exit 2', async () => {
+    const w = ws();
+    assert.equal((await cli(['migrate'], w.dir)).code, 2);
+    assert.equal((await cli(['migrate', '--target', 'not a base'], w.dir)).code, 2);
+    assert.equal((await cli(['migrate', '--target', BASE, '--jobs', '0'], w.dir)).code, 2);
+    assert.equal((await cli(['migrate', 'nope', '--target', BASE], w.dir)).code, 2);
+    assert.equal((await cli(['migrate', '--target', BASE, '--bogus'], w.dir)).code, 2);
+  });
+});
