@@ -220,8 +220,8 @@ function byPosition(a: RawReference, b: RawReference): number {
   return a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character;
 }
 
+/** A copy moved down by `dl` lines (always a copy: cached results must not be shared with callers). */
 function shiftRef(r: RawReference, dl: number): RawReference {
-  if (dl === 0) return r;
   const out: RawReference = {
     ...r,
     range: {

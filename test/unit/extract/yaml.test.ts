@@ -152,6 +152,16 @@ describe('extract: DocumentExtractor (incremental)', function () {
     assert.strictEqual(de.lastParsedDocuments, 0);
   });
 
+  it('returned references are not shared with the cache', function () {
+    const de = new DocumentExtractor();
+    const a = de.update('a.yaml', pod('nginx:1'));
+    a.references[0].pulled = false;
+    a.references[0].range.start.line = 99;
+    const b = de.update('a.yaml', pod('nginx:1'));
+    assert.strictEqual(b.references[0].pulled, true);
+    assert.strictEqual(b.references[0].range.start.line, 7);
+  });
+
   it('switching file name or kind resets the cache', function () {
     const de = new DocumentExtractor();
     de.update('a.yaml', pod('nginx'));
