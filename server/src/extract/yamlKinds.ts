@@ -82,7 +82,7 @@ class Emitter {
         if (n.value === null || n.value === undefined) return undefined;
         return { start: s + 1, end: e - 1, value: String(n.value) };
       case 'PLAIN': {
-        if (e <= s) return undefined;
+        if (e <= s || n.value === null || n.value === undefined) return undefined; // ~, null, empty
         const raw = this.src.slice(s, e);
         if (!raw.includes('\n')) return { start: s, end: e, value: raw };
         return { start: s, end: e, value: n.value === null || n.value === undefined ? '' : String(n.value) };

@@ -135,6 +135,11 @@ describe('extract: Dockerfile', function () {
     ]);
   });
 
+  it('escape directive after a BOM', function () {
+    const text = '\uFEFF# escape=`\nFROM alpine `\n  AS x\nFROM `\n  busybox\n';
+    assert.deepStrictEqual(short(D, text), ['1:5 alpine -> docker.io/library/alpine:latest (dockerfile-from)', '4:2 busybox -> docker.io/library/busybox:latest (dockerfile-from)']);
+  });
+
   it('parser directives and comments are ignored', function () {
     const text = ['# syntax=docker/dockerfile:1.7', '# FROM commented:1', 'FROM alpine:3.20'].join('\n');
     assert.deepStrictEqual(short(D, text), ['2:5 alpine:3.20 -> docker.io/library/alpine:3.20 (dockerfile-from)']);

@@ -367,6 +367,14 @@ describe('extract: kustomize and Helm values', function () {
     ]);
   });
 
+  it('Helm values: null or empty tag/digest are left out', function () {
+    const text = y('image:', '  repository: nginx', '  tag: ~', 'sideImage:', '  repository: redis', '  tag: null', '  digest:', 'initImage:', '  repository: busybox', '  tag: ""');
+    assert.deepStrictEqual(
+      refs('values.yaml', text).map((r) => r.resolved),
+      ['nginx', 'redis', 'busybox'],
+    );
+  });
+
   it('Helm values embedded in a Flux HelmRelease', function () {
     const text = y('apiVersion: helm.toolkit.fluxcd.io/v2', 'kind: HelmRelease', 'spec:', '  values:', '    controller:', '      image:', '        repository: quay.io/metallb/controller', '        tag: v0.14.5');
     assert.deepStrictEqual(short('release.yaml', text), ['6:20 quay.io/metallb/controller -> quay.io/metallb/controller:v0.14.5 (helm-values)']);
