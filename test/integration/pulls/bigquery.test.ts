@@ -127,6 +127,18 @@ describe('pulls/bigquery against a loopback BigQuery endpoint (real client)', fu
     assert.ok(server.requests.some((r) => r.method === 'POST' && /\/jobs\/[^/]+\/cancel$/.test(r.path)), 'jobs.cancel was called');
   });
 
+  it('harness also serves the client\'s jobs.query fast path (bigquery.query) with paging', async () => {
+    const { BigQuery } = await import('@google-cloud/bigquery');
+    const bq = new BigQuery({ projectId: 'billing-proj', apiEndpoint: server.url, authClient: new StaticTokenAuthClient(TOKEN) as any });
+    const [out] = await bq.query({ query: 'SELECT 1', params: { x: 'y' }, maxResults: 2 } as any);
+    assert.equal(out.length, 5);
+    assert.equal(out[0].image, 'nginx:1.14.2');
+    assert.equal(out[4].cluster, null);
+    assert.equal(server.queries[0].via, 'jobs.query');
+    assert.deepEqual(server.queries[0].params.x, { type: 'STRING', value: 'y' });
+    assert.ok(server.requests.some((r) => r.method === 'GET' && /\/queries\//.test(r.path) && r.query.pageToken === 'page-2'), 'later pages fetched with pageToken');
+  });
+
   it('uses a timestamp filter on a partitioned table', async () => {
     await queryPullCounts({ ...settings, partitioned: true, perCluster: false }, WINDOW, conn());
     const q = server.queries[0];
