@@ -13,6 +13,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import { startRegistry } from './mirror/registry.mjs';
 import { headDigest, pushIndex, pushSingle } from './mirror/images.mjs';
 
@@ -61,6 +62,16 @@ function measure(cmd, args) {
   });
 }
 
+/** The mirror engine bundled from source, for in-process (library API) timings. */
+async function loadEngine() {
+  const esbuild = await import('esbuild');
+  const out = path.join(os.tmpdir(), `armig-bench-engine-${process.pid}.cjs`);
+  await esbuild.build({ entryPoints: [path.join(root, 'server/src/registry/index.ts')], bundle: true, platform: 'node', target: 'node20', format: 'cjs', outfile: out, logLevel: 'warning' });
+  const engine = createRequire(import.meta.url)(out);
+  fs.rmSync(out, { force: true });
+  return engine;
+}
+
 const ours = (src, dst) => measure(process.execPath, [cli, 'mirror', src, dst, '--json']);
 const skopeo = (src, dst) => measure('skopeo', ['copy', '--all', '--quiet', '--src-tls-verify=false', '--dest-tls-verify=false', `docker://${src}`, `docker://${dst}`]);
 
@@ -83,6 +94,7 @@ async function run() {
     console.error(`pushing (c) one ${BIG >> 20} MiB layer ...`);
     const digestC = await pushSingle(src.url, 'bench/big', 'v1', BIG);
 
+    let inproc = { a: [], b: [] };
     const runs = { a: { ours: [], skopeo: [] }, b: { ours: [], skopeo: [] }, c: { ours: [], skopeo: [] } };
     const digestsOk = { a: true, b: true, c: true };
     const check = async (scenario, tool, r, repo, want) => {
@@ -119,6 +131,22 @@ async function run() {
         await check('b', tool, await fn(`${src.host}/bench/multi:v1`, `${dst.host}/${repo}:v1`), repo, digestA);
       }
     }
+    // the same copies through the library API, inside this process (how the
+    // language server runs them: no process start-up)
+    const engine = await loadEngine();
+    inproc = { a: [], b: [] };
+    for (let i = 0; i < REPS; i++) {
+      await freshDst();
+      const repo = `lib/multi-${i}`;
+      for (const s of ['a', 'b']) {
+        console.error(`(${s}) library API in-process run ${i + 1}/${REPS}`);
+        const t0 = process.hrtime.bigint();
+        const r = await engine.copyImage(`${src.host}/bench/multi:v1`, `${dst.host}/${repo}:v1`, { credentials: engine.anonymousCredentials });
+        inproc[s].push(Number(process.hrtime.bigint() - t0) / 1e9);
+        if (r.targetDigest !== digestA || (await headDigest(dst.url, repo, 'v1')) !== digestA) digestsOk[s] = false;
+      }
+    }
+
     for (let i = 0; i < REPS_C; i++) {
       const order = i % 2 === 0 ? ['ours', 'skopeo'] : ['skopeo', 'ours'];
       for (const tool of order) {
@@ -157,7 +185,8 @@ async function run() {
       const krss = Math.max(...k.map((r) => r.rssMb ?? 0));
       const ocpu = median(o.map((r) => r.cpu ?? 0));
       const kcpu = median(k.map((r) => r.cpu ?? 0));
-      rows.push({ s, label: labels[s], ot, kt, ratio: ot / kt, orss, krss, ocpu, kcpu, digests: digestsOk[s] });
+      const lib = inproc[s]?.length ? median(inproc[s]) : undefined;
+      rows.push({ s, label: labels[s], ot, kt, ratio: ot / kt, orss, krss, ocpu, kcpu, lib, digests: digestsOk[s] });
     }
   } finally {
     await Promise.all([src.stop(), dst?.stop()]);
@@ -167,7 +196,7 @@ async function run() {
   const lpad = (x, n) => String(x).padStart(n);
   console.log('');
   console.log(`mirror bench: median of ${REPS} runs (a, b) and ${REPS_C} runs (c) per tool; ${os.cpus().length} CPUs; loopback registries`);
-  console.log(pad('scenario', 36) + lpad('ours s', 9) + lpad('skopeo s', 10) + lpad('ratio', 8) + lpad('target', 8) + lpad('digests', 9) + lpad('ours RSS', 10) + lpad('skopeo RSS', 12) + lpad('CPU s ours/skopeo', 19) + '  result');
+  console.log(pad('scenario', 36) + lpad('ours s', 9) + lpad('skopeo s', 10) + lpad('ratio', 8) + lpad('target', 8) + lpad('digests', 9) + lpad('ours RSS', 10) + lpad('skopeo RSS', 12) + lpad('CPU s ours/skopeo', 19) + lpad('in-process s (ratio)', 22) + '  result');
   let allPass = !failed;
   for (const r of rows) {
     if (r.missing) {
@@ -189,10 +218,13 @@ async function run() {
         lpad(r.orss ? `${r.orss.toFixed(0)} MB` : '?', 10) +
         lpad(r.krss ? `${r.krss.toFixed(0)} MB` : '?', 12) +
         lpad(`${r.ocpu.toFixed(2)}/${r.kcpu.toFixed(2)}`, 19) +
+        lpad(r.lib !== undefined ? `${r.lib.toFixed(2)} (${(r.lib / r.kt).toFixed(2)}x)` : '-', 22) +
         '  ' +
         (pass ? 'PASS' : `FAIL${!timeOk ? ' (slower)' : ''}${!rssOk ? ' (RSS > 100 MB)' : ''}${!r.digests ? ' (digest)' : ''}`),
     );
   }
+  console.log('"ours" = `node dist/cli.js mirror SRC DST --json` as a child process (what a user runs); the result column judges it.');
+  console.log('"in-process" = the same copy through the library API inside an already running Node process (how the language server runs it).');
   console.log('(c) target: peak RSS of our copier <= 100 MB.');
   if (startup) {
     console.log(`start-up on this machine: \`node -e 0\` ${startup.node.toFixed(2)} s, \`node dist/cli.js --version\` ${startup.cli.toFixed(2)} s (included in every "ours" time).`);
