@@ -33,6 +33,9 @@ export function isYamlName(fileName: string): boolean {
   return /\.ya?ml$/i.test(baseName(fileName));
 }
 
+/** Extensions of files whose kind is decided by content (templates, examples, backups). */
+const SNIFF_EXTENSIONS = new Set(['.tpl', '.tmpl', '.template', '.j2', '.jinja', '.jinja2', '.gotmpl', '.in', '.dist', '.sample', '.example', '.orig', '.bak']);
+
 const YAML_HINT_RE = /^(apiVersion|kind|services|steps|jobs|stages|images|image|runs|spec|metadata)[ \t]*:/m;
 
 /** Looks at content: a Dockerfile starts (after comments) with FROM or ARG and has a FROM. */
@@ -47,8 +50,9 @@ function sniff(text: string): FileKind {
     break;
   }
   if (first === undefined) return 'unknown';
-  if (/^(FROM|ARG)\s/i.test(first) && /^\s*FROM\s+\S/im.test(head)) return 'dockerfile';
-  if (/^(---|%YAML)/.test(first) || (/^[A-Za-z_][\w.-]*[ \t]*:(\s|$)/.test(first) && YAML_HINT_RE.test(head))) return 'yaml';
+  // Upper case only: prose that starts with "From …" is not a Dockerfile.
+  if (/^(FROM|ARG)\s/.test(first) && /^\s*FROM\s+\S/m.test(head)) return 'dockerfile';
+  if ((/^(---|%YAML)/.test(first) || /^[A-Za-z_][\w.-]*[ \t]*:(\s|$)/.test(first)) && YAML_HINT_RE.test(head)) return 'yaml';
   return 'unknown';
 }
 
@@ -56,8 +60,11 @@ export function detectFileKind(fileName: string, text?: string): FileKind {
   if (isDockerfileName(fileName)) return 'dockerfile';
   if (isYamlName(fileName)) return 'yaml';
   const b = baseName(fileName).toLowerCase();
-  if (b.endsWith('.dockerignore') || b.endsWith('.containerignore')) return 'unknown';
   if (text === undefined) return 'unknown';
+  // Content is only consulted for names that say nothing (no extension, or a template suffix):
+  // a README.md with YAML front matter is not a manifest.
+  const dot = b.lastIndexOf('.');
+  if (dot > 0 && !SNIFF_EXTENSIONS.has(b.slice(dot))) return 'unknown';
   try {
     return sniff(text);
   } catch {

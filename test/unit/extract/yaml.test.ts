@@ -117,6 +117,14 @@ describe('extract: detectFileKind', function () {
     assert.strictEqual(detectFileKind('stack', '---\nservices:\n  a:\n    image: x\n'), 'yaml');
     assert.strictEqual(detectFileKind('notes.txt', 'hello world\n'), 'unknown');
     assert.strictEqual(detectFileKind('empty', ''), 'unknown');
+    assert.strictEqual(detectFileKind('deploy.yaml.tmpl', 'apiVersion: v1\nkind: Pod\n'), 'yaml');
+    assert.strictEqual(detectFileKind('Dockerfile.tpl', 'FROM alpine\n'), 'dockerfile');
+    assert.strictEqual(detectFileKind('base.tmpl', 'ARG X=1\nFROM alpine\n'), 'dockerfile');
+    // Front matter in Markdown, JSON, code: not ours.
+    assert.strictEqual(detectFileKind('post.md', '---\ntitle: x\nimage: /a.png\n---\n# Hi\n'), 'unknown');
+    assert.strictEqual(detectFileKind('notes', '---\ntitle: x\n---\n'), 'unknown');
+    assert.strictEqual(detectFileKind('main.go', 'FROM alpine\n'), 'unknown');
+    assert.strictEqual(detectFileKind('NOTICE', 'From the authors:\nfrom here on\n'), 'unknown');
   });
 
   it('unknown files yield nothing and no error', function () {
