@@ -45,7 +45,14 @@ export const SERVER_COMMANDS = {
   rewriteEdits: 'arMigrate.server.rewriteEdits',
 } as const;
 
-const VALIDATE_DELAY_MS = 50;
+/**
+ * Delay between a change and re-validation. Extraction is incremental and fast,
+ * so changes are validated right away (same-tick changes coalesce); when a
+ * document's validation took long, later changes wait that long so a burst of
+ * edits does not queue a validation per keystroke.
+ */
+const VALIDATE_DELAY_MS = 0;
+const MAX_VALIDATE_DELAY_MS = 250;
 const SUMMARY_DELAY_MS = 300;
 
 /** Server -> client notification after diagnostics change (drives the VS Code status bar). */
@@ -155,8 +162,10 @@ export function startServer(connection: Connection, options: ServerOptions = {})
       const settings = await settingsFor(uri);
       if (states.get(uri) !== state) return; // closed meanwhile
       const version = state.document.version;
+      const started = Date.now();
       const analysis = state.analyze(settings);
       const diagnostics = computeDiagnostics(analysis, settings, state, plugins, (m) => log.warn(m));
+      lastDuration.set(uri, Date.now() - started);
       if (state.document.version !== version) return; // a newer change will publish
       await connection.sendDiagnostics({ uri, version, diagnostics });
       published.set(uri, analysis.findings);
@@ -191,7 +200,8 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     }, SUMMARY_DELAY_MS);
   };
 
-  const schedule = (uri: string, delay = VALIDATE_DELAY_MS) => {
+  const lastDuration = new Map<string, number>();
+  const schedule = (uri: string, delay = Math.min(MAX_VALIDATE_DELAY_MS, Math.max(VALIDATE_DELAY_MS, (lastDuration.get(uri) ?? 0) > 50 ? lastDuration.get(uri)! : 0))) => {
     const t = timers.get(uri);
     if (t) clearTimeout(t);
     timers.set(
@@ -327,7 +337,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     const state = states.get(e.document.uri);
     if (state) state.document = e.document;
     else states.set(e.document.uri, new DocumentState(e.document));
-    schedule(e.document.uri, e.document.version <= 1 ? 0 : VALIDATE_DELAY_MS);
+    schedule(e.document.uri);
   });
   documents.onDidClose((e: TextDocumentChangeEvent<TextDocument>) => {
     const t = timers.get(e.document.uri);
@@ -335,6 +345,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     timers.delete(e.document.uri);
     states.delete(e.document.uri);
     published.delete(e.document.uri);
+    lastDuration.delete(e.document.uri);
     scheduleSummary();
     void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
   });
@@ -368,6 +379,8 @@ export function startServer(connection: Connection, options: ServerOptions = {})
       const arg = params.arguments?.[0];
       if (params.command === SERVER_COMMANDS.scanWorkspace) return scanWorkspace(ctx, arg, token);
       if (params.command === SERVER_COMMANDS.rewriteEdits) return rewriteEdits(ctx, arg, token);
+      const owner = plugins.find((p) => p.executeCommand && p.commands?.includes(params.command));
+      if (owner) return owner.executeCommand!(params, token, ctx);
       log.warn(`unknown command ${params.command}`);
       return null;
     }),
