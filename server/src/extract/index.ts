@@ -34,7 +34,7 @@ export function isYamlName(fileName: string): boolean {
 }
 
 /** Extensions of files whose kind is decided by content (templates, examples, backups). */
-const SNIFF_EXTENSIONS = new Set(['.tpl', '.tmpl', '.template', '.j2', '.jinja', '.jinja2', '.gotmpl', '.in', '.dist', '.sample', '.example', '.orig', '.bak']);
+const SNIFF_EXTENSIONS = new Set(['.tpl', '.tmpl', '.template', '.j2', '.jinja', '.jinja2', '.gotmpl', '.in', '.dist', '.sample', '.example', '.orig', '.bak', '.txt']);
 
 const YAML_HINT_RE = /^(apiVersion|kind|services|steps|jobs|stages|images|image|runs|spec|metadata)[ \t]*:/m;
 
