@@ -6,8 +6,10 @@
 import type {
   CodeAction,
   CodeActionParams,
+  CancellationToken,
   Connection,
   Diagnostic,
+  ExecuteCommandParams,
   InitializeParams,
   ServerCapabilities,
   TextDocuments,
@@ -70,6 +72,10 @@ export interface ServerPlugin {
   decorateDiagnostic?(diagnostic: Diagnostic, finding: Finding, settings: EffectiveSettings): Diagnostic | undefined;
   /** More code actions for the findings in range (e.g. "Mirror and rewrite"). */
   codeActions?(input: CodeActionInput): CodeAction[] | undefined | Promise<CodeAction[] | undefined>;
+  /** workspace/executeCommand ids this plug-in handles (advertise them in `capabilities` if the client should list them). */
+  commands?: readonly string[];
+  /** Runs one of `commands`; the result is the executeCommand response. */
+  executeCommand?(params: ExecuteCommandParams, token: CancellationToken, ctx: ServerContext): unknown | Promise<unknown>;
   /** Adds to a workspace scan result (pull counts per finding, pullSource). */
   enrichScan?(result: ScanWorkspaceResult, params: ScanWorkspaceParams, ctx: ServerContext): void | Promise<void>;
   /** Adds to the report (pulls, daily series per image). */
