@@ -7,7 +7,12 @@ import { Policy } from '../references/policy';
 import { parseNormalized } from '../references/reference';
 import {
   assessRisk,
+  buildLimits,
   connectionFromEnv,
+  countPullsFromLogFile,
+  PullCounts,
+  PullError,
+  windowFor,
   formatBytes,
   formatCount,
   formatTime,
@@ -25,7 +30,7 @@ Logging sink, or from a log export (the JSON array written by
 or newline-delimited JSON; .gz accepted).
 
 Options:
-  --log-file FILE           read a log export file
+  --log-file FILE           read a log export file ("-": standard input)
   --bigquery PROJECT.DATASET  query the log sink dataset (Application Default Credentials)
   --days N                  window in days, ending now (default 7)
   --now TIME                end of the window (ISO 8601, default: the current time)
@@ -243,6 +248,8 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     return 0;
   }
 
+  if (args.logFile === '-') return runStdin(args, io);
+
   let lastProgress = 0;
   const onProgress = progressTTY
     ? (m: string) => {
@@ -264,9 +271,26 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     return 1;
   }
   for (const w of status.warnings) io.stderr.write(`warning: ${w}\n`);
+  return printCounts(counts, service.limits(), args, io);
+}
 
+/** `--log-file -`: reads the export from standard input (e.g. piped from gcloud logging read). */
+async function runStdin(args: Args, io: CliIO): Promise<number> {
+  const now = args.now ?? new Date();
+  let counts: PullCounts;
+  try {
+    counts = await countPullsFromLogFile('<stdin>', { window: windowFor(now, args.days), input: (io as CliIO & { stdin?: NodeJS.ReadableStream }).stdin ?? process.stdin, signal: io.signal });
+  } catch (err) {
+    io.stderr.write(`ar-migrate pulls: ${(err as Error)?.message ?? err}\n`);
+    return (err as PullError)?.code === 'cancelled' ? 130 : 1;
+  }
+  for (const w of counts.warnings) io.stderr.write(`warning: ${w}\n`);
+  const v = validateLimits(args.limits);
+  return printCounts(counts, buildLimits({ extra: v.limits, auth: args.dockerHubAuth }), args, io);
+}
+
+function printCounts(counts: PullCounts, limits: RegistryLimit[], args: Args, io: CliIO): number {
   const policy = new Policy({ firstPartyRegistries: args.firstParty });
-  const limits = service.limits();
   let images = Object.values(counts.images).sort((x, y) => y.pulls - x.pulls || x.image.localeCompare(y.image));
   if (args.top) images = images.slice(0, args.top);
   const rows = images.map((s) => {

@@ -66,6 +66,8 @@ export interface LogFileOptions {
   maxWarnings?: number;
   /** Read chunk size (default 256 KiB). */
   chunkSize?: number;
+  /** Read this stream instead of opening `file` (e.g. stdin for `--log-file -`); `file` names it in messages. */
+  input?: NodeJS.ReadableStream;
 }
 
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -86,12 +88,14 @@ function unreadable(file: string, err: any): PullError {
 /** Reads a log export and counts Pulling events inside the window. Throws PullError when the file cannot be read at all. */
 export async function countPullsFromLogFile(file: string, options: LogFileOptions): Promise<PullCounts> {
   let size = 0;
-  try {
-    const st = await fs.promises.stat(file);
-    if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
-    size = st.size;
-  } catch (err) {
-    throw unreadable(file, err);
+  if (!options.input) {
+    try {
+      const st = await fs.promises.stat(file);
+      if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+      size = st.size;
+    } catch (err) {
+      throw unreadable(file, err);
+    }
   }
   const startMs = Date.parse(options.window.start);
   const endMs = Date.parse(options.window.end);
@@ -145,9 +149,9 @@ export async function countPullsFromLogFile(file: string, options: LogFileOption
   const gz = /\.gz$/i.test(file);
   let stream: NodeJS.ReadableStream;
   try {
-    const raw = fs.createReadStream(file, { highWaterMark: options.chunkSize ?? 256 * 1024 });
+    const raw: NodeJS.ReadableStream = options.input ?? fs.createReadStream(file, { highWaterMark: options.chunkSize ?? 256 * 1024 });
     stream = gz ? raw.pipe(zlib.createGunzip()) : raw;
-    raw.on('error', () => undefined);
+    if (gz) raw.on('error', (err) => (stream as any).destroy?.(err));
   } catch (err) {
     throw unreadable(file, err);
   }
@@ -158,7 +162,7 @@ export async function countPullsFromLogFile(file: string, options: LogFileOption
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       if (options.signal?.aborted) throw new PullError('cancelled', `Reading ${file} was cancelled.`);
       bytes += chunk.length;
-      tokenizer.write(decoder.write(chunk));
+      tokenizer.write(typeof chunk === 'string' ? chunk : decoder.write(chunk));
       if (Date.now() - lastYield > 10) {
         options.onProgress?.(gz ? Math.min(bytes, size) : bytes, size);
         await yieldToLoop();

@@ -2,21 +2,22 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { BigQueryTestServer } from '../../harness/bigqueryServer';
 import { main } from '../../../server/src/cli/main';
 
 const FIX = path.join(__dirname, '../../fixtures/pulls');
 const TOKEN = 'cli-token';
 
-async function runCli(argv: string[], env: NodeJS.ProcessEnv = {}) {
+async function runCli(argv: string[], env: NodeJS.ProcessEnv = {}, stdin?: NodeJS.ReadableStream) {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   let out = '';
   let err = '';
   stdout.on('data', (d) => (out += d));
   stderr.on('data', (d) => (err += d));
-  const code = await main(['pulls', ...argv], { stdout, stderr, cwd: FIX, env, signal: new AbortController().signal, isTTY: false });
+  const io = { stdout, stderr, cwd: FIX, env, signal: new AbortController().signal, isTTY: false, stdin };
+  const code = await main(['pulls', ...argv], io);
   return { code, out, err };
 }
 
@@ -86,6 +87,16 @@ describe('ar-migrate pulls (CLI)', function () {
     const r2 = await runCli(['--log-file', 'gcloud-events.json', '--now', '2026-11-25T00:00:00Z', '--days', '30', '--json'], { XDG_CACHE_HOME: tmp });
     assert.equal(JSON.parse(r2.out).totalPulls, 5);
     assert.equal((await runCli(['--log-file', 'gcloud-events.json', '--now', 'yesterday'])).code, 2);
+  });
+
+  it('reads the export from standard input with --log-file -', async () => {
+    const text = fs.readFileSync(path.join(FIX, 'gcloud-events.json'), 'utf8');
+    const chunks = [text.slice(0, 100), text.slice(100, 1000), text.slice(1000)];
+    const r = await runCli(['--log-file', '-', '--now', '2026-11-25T00:00:00Z', '--json'], { XDG_CACHE_HOME: tmp }, Readable.from(chunks.map((c) => Buffer.from(c))));
+    assert.equal(r.code, 0, r.err);
+    const j = JSON.parse(r.out);
+    assert.equal(j.totalPulls, 4);
+    assert.equal(j.source.file, '<stdin>');
   });
 
   it('reports warnings for a half-written file but prints what it read', async () => {
