@@ -23,7 +23,7 @@ import { cancelled, isAbortError, RegistryError, RegistryErrorCode, throwIfAbort
 import { HostLimiter, mapLimit } from './limiter';
 import {
   buildIndex, Descriptor, digestAlgorithm, digestOf, formatPlatform, isAttestation, isForeignLayer, isIndexType,
-  MANIFEST_ACCEPT, manifestMediaType, ParsedManifest, parseManifest, parsePlatform, PlatformSpec, platformMatches,
+  MANIFEST_ACCEPT, manifestMediaType, ParsedManifest, parseManifest, parsePlatform, Platform, PlatformSpec, platformMatches,
 } from './manifest';
 import { describeRateLimit, RateLimit } from './ratelimit';
 import { VerifyStream } from './verify';
@@ -284,10 +284,9 @@ async function copyBlob(ctx: Ctx, d: Descriptor, srcRepo: string, dstRepo: strin
     mine = true;
     p = doCopyBlob(ctx, d, srcRepo, dstRepo);
     ctx.session.inflight.set(key, p);
-    p.then(
-      () => undefined,
-      () => ctx.session.inflight.delete(key),
-    );
+    // only concurrent copies share a transfer; later ones ask the registry again
+    const done = () => ctx.session.inflight.delete(key);
+    p.then(done, done);
   }
   const action = await p;
   const counted: BlobAction = mine ? action : 'skipped';
@@ -597,6 +596,13 @@ async function copyResolved(r: Resolved): Promise<CopyResult> {
   const dstRef = (digest: string) => (opts.pinDigest || !dst.tag ? digest : dst.tag);
 
   const specs = (opts.platforms ?? []).map(parsePlatform);
+  if (root.parsed.kind === 'image' && specs.length > 0) {
+    // a single-platform image: check its config says one of the platforms asked for
+    const cfg = await readConfigPlatform(ctx, root.parsed.config);
+    if (cfg && !specs.some((sp) => platformMatches(cfg, sp))) {
+      throw new RegistryError('PLATFORM_NOT_FOUND', `${ctx.source} is a single-platform image for ${formatPlatform(cfg)}, not ${opts.platforms!.join(', ')}`, { registry: src.registry });
+    }
+  }
   const selected = root.parsed.kind === 'index' && specs.length > 0 ? selectChildren(ctx, root.parsed, specs) : undefined;
   // every child selected: copy the index as it is (digest unchanged)
   if (root.parsed.kind === 'index' && selected && selected.length < root.parsed.manifests.length) {
@@ -638,6 +644,27 @@ async function copyResolved(r: Resolved): Promise<CopyResult> {
   const result = finish(root.digest, root.digest, platforms, false, false);
   if (opts.copySignatures) result.signatures = await copySignatures(ctx, root.digest);
   return result;
+}
+
+/** The platform an image config declares (undefined when it is not an image config). */
+async function readConfigPlatform(ctx: Ctx, config: Descriptor): Promise<Platform | undefined> {
+  if (config.size > 4 << 20) return undefined;
+  const { bytes } = await ctx.srcClient.fetchBytes({
+    method: 'GET', path: blobPath(ctx.src.repository, config.digest), scopes: [pullScope(ctx.src.repository)], signal: ctx.signal,
+    what: `config of ${ctx.source}`, followRedirects: true,
+  }, 4 << 20);
+  if (digestOf(bytes, digestAlgorithm(config.digest)) !== config.digest) {
+    throw new RegistryError('DIGEST_MISMATCH', `config of ${ctx.source}: content does not match ${config.digest}`, { registry: ctx.srcClient.registry });
+  }
+  try {
+    const doc = JSON.parse(bytes.toString('utf8'));
+    if (typeof doc?.os === 'string' && typeof doc?.architecture === 'string') {
+      return { os: doc.os, architecture: doc.architecture, ...(typeof doc.variant === 'string' ? { variant: doc.variant } : {}) };
+    }
+  } catch {
+    // not JSON: an artifact, not an image
+  }
+  return undefined;
 }
 
 /** Cosign `sha256-<hex>.sig/.att/.sbom` tags and OCI 1.1 referrers of a digest. */

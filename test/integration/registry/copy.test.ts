@@ -69,6 +69,12 @@ describe('mirror engine against real registries (no auth)', function () {
     assert.equal(m.digest, two.targetDigest);
     assert.equal(JSON.parse(m.bytes.toString()).manifests.length, 2);
     await assert.rejects(copyImage(`${a.host}/src/plat:v1`, `${b.host}/dst/plat:x`, { credentials: anonymousCredentials, platforms: ['windows/amd64'] }), /none of the platforms/);
+    // a single-platform image: its config decides
+    const single = await pushImage(a.url, 'src/single', 'v1', { kind: 'schema2', platforms: ['linux/arm64'] });
+    const ok = await copyImage(`${a.host}/src/single:v1`, `${b.host}/dst/single:v1`, { credentials: anonymousCredentials, platforms: ['linux/arm64'] });
+    assert.equal(ok.targetDigest, single.digest);
+    assert.equal(ok.digestChanged, false);
+    await assert.rejects(copyImage(`${a.host}/src/single:v1`, `${b.host}/dst/single:v2`, { credentials: anonymousCredentials, platforms: ['linux/amd64'] }), (e: any) => e.code === 'PLATFORM_NOT_FOUND' && /linux\/arm64/.test(e.message));
   });
 
   it('mounts blobs across repositories on the same registry', async () => {
