@@ -87,6 +87,30 @@ describe('extract: Dockerfile', function () {
     assert.strictEqual(r.ref?.normalized, 'docker.io/library/python:3.12-slim');
   });
 
+  it('usedAt is the FROM instruction; ARG defaults may use earlier ARGs', function () {
+    const text = ['ARG REGISTRY=quay.io', 'ARG BASE=${REGISTRY}/centos/centos:stream9', '', 'FROM ${BASE:-fedora} AS a', 'RUN true'].join('\n');
+    const res = extract(D, text);
+    assert.strictEqual(res.references.length, 1);
+    const r = res.references[0];
+    assert.deepStrictEqual([r.kind, r.text, r.resolved, r.ref?.normalized], ['dockerfile-arg', '${REGISTRY}/centos/centos:stream9', 'quay.io/centos/centos:stream9', 'quay.io/centos/centos:stream9']);
+    assert.deepStrictEqual(r.range, { start: { line: 1, character: 9 }, end: { line: 1, character: 42 } });
+    assert.deepStrictEqual(r.usedAt, { start: { line: 3, character: 0 }, end: { line: 3, character: 25 } });
+  });
+
+  it('${X:-default} with X declared without a default resolves to the default on the FROM line', function () {
+    assert.deepStrictEqual(short(D, 'ARG BASE\nFROM ${BASE:-debian:12}'), ['1:5 ${BASE:-debian:12} -> docker.io/library/debian:12 (dockerfile-from)']);
+  });
+
+  it('a later ARG redeclaration before the first FROM wins', function () {
+    const r = refs(D, 'ARG B=alpine:3.19\nARG B=alpine:3.20\nFROM $B');
+    assert.deepStrictEqual(r.map((x) => [x.line, x.text]), [[1, 'alpine:3.20']]);
+  });
+
+  it('single-quoted ARG defaults are not expanded', function () {
+    const r = refs(D, "ARG V=1\nARG B='node:$V'\nFROM $B");
+    assert.deepStrictEqual(r.map((x) => [x.text, x.resolved]), [['node:$V', 'node:$V']]);
+  });
+
   it('quoted ARG default: range excludes the quotes', function () {
     const res = refs(D, 'ARG IMG="nginx:1.27"\nFROM ${IMG}');
     assert.deepStrictEqual(res.map((r) => [r.line, r.col, r.text, r.kind]), [[0, 9, 'nginx:1.27', 'dockerfile-arg']]);
