@@ -96,17 +96,33 @@ export interface RiskAssessment {
 }
 
 /** Pull rate against the applicable limit, from the hour histogram. */
-export function assessRisk(stats: Pick<ImageStats, 'registry' | 'hourly' | 'peakPerHour'>, limits: RegistryLimit[], hourly: Hourly = stats.hourly): RiskAssessment {
+export function assessRisk(
+  stats: Partial<Pick<ImageStats, 'registry' | 'hourly' | 'peakPerHour' | 'pulls'>>,
+  limits: RegistryLimit[],
+  hourly: Hourly | undefined = stats.hourly,
+): RiskAssessment {
   const limit = limitFor(stats.registry, limits);
+  const peak = Number(stats.peakPerHour) || 0;
   if (!limit) return { maxInWindow: 0, projectedPerWindow: 0, ratio: 0, exceeds: false };
-  const m = maxPullsInWindow(hourly, limit.windowHours);
+  const projected = peak * limit.windowHours;
+  let max: number;
+  let start: string | undefined;
+  if (hourly && Object.keys(hourly).length > 0) {
+    const m = maxPullsInWindow(hourly, limit.windowHours);
+    max = m.pulls;
+    start = m.start;
+  } else {
+    // No hour histogram: the peak hour scaled to the limit window, capped by the total.
+    const total = Number(stats.pulls);
+    max = Number.isFinite(total) && total >= 0 ? Math.min(total, projected) : projected;
+  }
   return {
     limit,
-    maxInWindow: m.pulls,
-    maxInWindowStart: m.start,
-    projectedPerWindow: stats.peakPerHour * limit.windowHours,
-    ratio: m.pulls / limit.pulls,
-    exceeds: m.pulls > limit.pulls,
+    maxInWindow: max,
+    maxInWindowStart: start,
+    projectedPerWindow: projected,
+    ratio: max / limit.pulls,
+    exceeds: max > limit.pulls,
   };
 }
 
@@ -119,9 +135,13 @@ export type PullSeverity = 'error' | 'information' | 'default';
  * - 'default' otherwise, when no counts are available (`stats` undefined), for Cloud Run
  *   (no kubelet events) and for first-party or ignored findings.
  */
-export function severityFor(finding: Pick<Finding, 'kind' | 'thirdParty' | 'ignored'> & Partial<Pick<Finding, 'registry'>>, stats: ImageStats | undefined, limits: RegistryLimit[]): PullSeverity {
+export function severityFor(
+  finding: Pick<Finding, 'kind'> & Partial<Pick<Finding, 'registry' | 'thirdParty' | 'ignored'>>,
+  stats: (Partial<ImageStats> & Pick<ImageStats, 'pulls'>) | undefined,
+  limits?: RegistryLimit[],
+): PullSeverity {
   if (!stats || finding.kind === 'cloudrun' || finding.ignored) return 'default';
-  if (stats.pulls === 0) return 'information';
-  const risk = assessRisk({ ...stats, registry: stats.registry || finding.registry || '' }, limits);
+  if (!stats.pulls) return 'information';
+  const risk = assessRisk({ ...stats, registry: stats.registry || finding.registry || '' }, limits ?? DEFAULT_LIMITS.filter((l) => l.auth !== 'authenticated'));
   return risk.exceeds ? 'error' : 'default';
 }

@@ -52,6 +52,10 @@ describe('pulls/limits', () => {
     assert.equal(severityFor(finding, undefined, limits), 'default', 'no counts available');
     assert.equal(severityFor({ ...finding, kind: 'cloudrun' }, zero, limits), 'default', 'Cloud Run has no pull events');
     assert.equal(severityFor(finding, busy, buildLimits({ auth: 'authenticated' })), 'default', '110 < 200');
+    // Stats without an hour histogram: the peak hour scaled to the window, capped by the total.
+    assert.equal(severityFor(finding, { pulls: 150, peakPerHour: 30, registry: 'docker.io' }, limits), 'error');
+    assert.equal(severityFor(finding, { pulls: 90, peakPerHour: 30 }, limits), 'default', 'at most 90 in any window');
+    assert.equal(severityFor(finding, { pulls: 500, peakPerHour: 10 }), 'default', '10/h x 6 h = 60 < 100 (default limits)');
     const quay = statsWith([[0, 500]], 'quay.io/a/b:1').stats;
     assert.equal(severityFor({ ...finding, registry: 'quay.io' }, quay, limits), 'default', 'no limit known for quay.io');
   });
