@@ -312,6 +312,8 @@ export function startServer(connection: Connection, options: ServerOptions = {})
         log.error(`plug-in ${p.name} failed to start: ${(err as Error)?.message ?? err}`);
       }
     }
+    // Warm the settings cache so the first document does not wait for workspace/configuration.
+    for (const f of folders.length ? folders : [undefined]) void settingsFor(f ? pathToFileURL(f).toString() : undefined);
     log.info(`ar-migrate language server ${serverVersion()} ready (${folders.length} workspace folder${folders.length === 1 ? '' : 's'})`);
   });
 
