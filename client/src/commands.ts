@@ -4,7 +4,15 @@
  */
 import * as vscode from 'vscode';
 import { ResponseError, ErrorCodes } from 'vscode-languageclient/node';
-import { ClientCommands, RefreshPullCountsParams, RefreshPullCountsRequest, RefreshPullCountsResult } from './protocol';
+import {
+  CheckCredentialsParams,
+  CheckCredentialsRequest,
+  CheckCredentialsResult,
+  ClientCommands,
+  RefreshPullCountsParams,
+  RefreshPullCountsRequest,
+  RefreshPullCountsResult,
+} from './protocol';
 import { errorMessage, ServerHost, SECTION } from './extension';
 import { validateTarget } from './target';
 import type { StatusItem } from './status';
@@ -32,6 +40,34 @@ export function registerCommands(context: vscode.ExtensionContext, host: ServerH
   reg(ClientCommands.mirrorImage, (image?: string) => mirrorImage(host, typeof image === 'string' ? image : undefined));
   reg(ClientCommands.mirrorAndRewrite, (arg?: unknown) => mirrorAndRewrite(host, arg));
   reg(ClientCommands.showReport, () => showReport(context, host));
+  reg(ClientCommands.checkCredentials, () => checkCredentials(host));
+}
+
+export async function checkCredentials(host: ServerHost): Promise<CheckCredentialsResult | undefined> {
+  if (!vscode.workspace.isTrusted) {
+    void vscode.window.showWarningMessage('AR Migrate: checking credentials needs a trusted workspace (it runs credential helpers).');
+    return undefined;
+  }
+  const target = vscode.workspace.getConfiguration(SECTION).get<string>('target', '').trim();
+  if (!target) {
+    const c = await vscode.window.showWarningMessage('AR Migrate: set the Artifact Registry target first.', 'Configure target…');
+    if (c) await configureTarget(host);
+    return undefined;
+  }
+  const client = await host.ready();
+  const result = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `AR Migrate: checking access to ${target}`, cancellable: true },
+    (_p, token) => client.sendRequest<CheckCredentialsResult>(CheckCredentialsRequest, { target } satisfies CheckCredentialsParams, token),
+  );
+  if (result.ok) {
+    host.log.info(`Credentials OK for ${target}${result.identity ? ` as ${result.identity}` : ''}: ${result.message}`);
+    void vscode.window.showInformationMessage(`AR Migrate: ${result.message}${result.identity ? ` (${result.identity})` : ''}`);
+  } else {
+    host.log.error(`Credentials for ${target}: ${result.message}`);
+    const c = await vscode.window.showErrorMessage(`AR Migrate: ${result.message}`, 'Show log');
+    if (c) host.log.show(true);
+  }
+  return result;
 }
 
 /** A failed request as a user message; "not supported" when the server lacks the method. */

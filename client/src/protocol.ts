@@ -234,5 +234,6 @@ export const ClientCommands = {
   configureTarget: 'arMigrate.configureTarget',
   showReport: 'arMigrate.showReport',
   showLog: 'arMigrate.showLog',
+  checkCredentials: 'arMigrate.checkCredentials',
   restartServer: 'arMigrate.restartServer',
 } as const;

@@ -11,6 +11,8 @@ import { ServerHost, errorMessage } from './extension';
 import { withServerProgress } from './migrate';
 
 let panel: vscode.WebviewPanel | undefined;
+/** The last message for the page: re-sent when the page (re)loads and says "ready". */
+let lastMessage: unknown;
 
 export function reportHtml(webview: vscode.Webview, extensionUri: vscode.Uri, nonce: string): string {
   const media = vscode.Uri.joinPath(extensionUri, 'media');
@@ -41,21 +43,41 @@ export function reportHtml(webview: vscode.Webview, extensionUri: vscode.Uri, no
 
 export async function showReport(context: vscode.ExtensionContext, host: ServerHost): Promise<void> {
   const client = await host.ready();
+  const post = (msg: unknown) => {
+    lastMessage = msg;
+    return panel?.webview.postMessage(msg);
+  };
+  async function load(): Promise<void> {
+    try {
+      const data = await withServerProgress(client, 'AR Migrate: building the report', true, (token, workDoneToken) =>
+        client.sendRequest<ReportResult>(ReportRequest, { workDoneToken } satisfies ReportParams, token),
+      );
+      host.log.info(`Report: ${data.totals.images} images, ${data.totals.thirdParty} third-party, ${data.totals.references} references`);
+      await post({ type: 'report', data });
+    } catch (e) {
+      await post({ type: 'error', message: errorMessage(e) });
+      throw e;
+    }
+  }
   if (!panel) {
     panel = vscode.window.createWebviewPanel('arMigrate.report', 'AR Migrate report', vscode.ViewColumn.Active, {
       enableScripts: true,
       localResourceRoots: [vscode.Uri.joinPath(context.extensionUri, 'media')],
-      retainContextWhenHidden: false,
     });
     panel.iconPath = vscode.Uri.joinPath(context.extensionUri, 'media', 'icon.png');
-    panel.onDidDispose(() => (panel = undefined));
-    panel.webview.onDidReceiveMessage(async (msg: { type?: string; uri?: string; line?: number; image?: string }) => {
+    panel.onDidDispose(() => {
+      panel = undefined;
+      lastMessage = undefined;
+    });
+    panel.webview.onDidReceiveMessage(async (msg: { type?: string; uri?: string; line?: number }) => {
       try {
-        if (msg?.type === 'refresh') await load();
+        if (msg?.type === 'ready') {
+          if (lastMessage) await panel?.webview.postMessage(lastMessage);
+        } else if (msg?.type === 'refresh') await load();
         else if (msg?.type === 'open' && typeof msg.uri === 'string') {
           const doc = await vscode.workspace.openTextDocument(vscode.Uri.parse(msg.uri));
           const line = typeof msg.line === 'number' ? msg.line : 0;
-          await vscode.window.showTextDocument(doc, { selection: new vscode.Range(line, 0, line, 0) });
+          await vscode.window.showTextDocument(doc, { selection: new vscode.Range(line, 0, line, 0), viewColumn: vscode.ViewColumn.Beside });
         } else if (msg?.type === 'migrate') await vscode.commands.executeCommand('arMigrate.migrateWorkspace');
       } catch (e) {
         host.log.error(`Report: ${errorMessage(e)}`);
@@ -63,18 +85,5 @@ export async function showReport(context: vscode.ExtensionContext, host: ServerH
     });
     panel.webview.html = reportHtml(panel.webview, context.extensionUri, randomBytes(16).toString('base64'));
   } else panel.reveal();
-
-  const p = panel;
-  async function load(): Promise<void> {
-    try {
-      const data = await withServerProgress(client, 'AR Migrate: building the report', true, (token, workDoneToken) =>
-        client.sendRequest<ReportResult>(ReportRequest, { workDoneToken } satisfies ReportParams, token),
-      );
-      await p.webview.postMessage({ type: 'report', data });
-    } catch (e) {
-      await p.webview.postMessage({ type: 'error', message: errorMessage(e) });
-      throw e;
-    }
-  }
   await load();
 }

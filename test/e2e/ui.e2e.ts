@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { CodeServer, copyWorkspace, ensureHostInstalled, REPO_ROOT, scratchDir, startCodeServer, ARTIFACTS_DIR } from './harness/codeServer';
 import { zipEntries } from './harness/zip';
-import { gotoLine, openFile, openWorkbench, screenshot, waitFor, Workbench } from './harness/browser';
+import { gotoLine, openFile, openWorkbench, runCommand, screenshot, waitFor, Workbench } from './harness/browser';
 
 const TARGET = 'us-central1-docker.pkg.dev/my-project/mirror';
 
@@ -22,6 +22,23 @@ function packageVsix(dir: string): string {
   const vsce = path.join(REPO_ROOT, 'node_modules', '@vscode', 'vsce', 'vsce');
   execFileSync(process.execPath, [vsce, 'package', '--no-dependencies', '--skip-license', '--out', out], { cwd: REPO_ROOT, stdio: 'pipe' });
   return out;
+}
+
+/**
+ * A Cloud Logging export (JSON lines) of kubelet "Pulling image" events over the
+ * last days, relative to now so it stays inside the pull-count window. Rates stay
+ * below Docker Hub's anonymous limit (100 per 6 h).
+ */
+function writePullLog(file: string, counts: Record<string, number>): void {
+  const now = Date.now();
+  const lines: string[] = [];
+  for (const [image, n] of Object.entries(counts)) {
+    for (let i = 0; i < n; i++) {
+      const t = new Date(now - 60_000 - Math.floor(((i + 0.5) / n) * 5 * 24 * 3_600_000)).toISOString();
+      lines.push(JSON.stringify({ timestamp: t, jsonPayload: { reason: 'Pulling', message: `Pulling image "${image}"` }, resource: { type: 'k8s_pod', labels: { cluster_name: 'prod' } } }));
+    }
+  }
+  fs.writeFileSync(file, lines.join('\n') + '\n');
 }
 
 async function lineText(page: Page, line: number): Promise<string> {
@@ -45,6 +62,18 @@ describe('e2e: UI in code-server with the packaged .vsix', function () {
     assert.ok(files.includes('extension/dist/server.js') && files.includes('extension/dist/extension.js'), `the .vsix holds both bundles (${files.join(', ')})`);
     assert.ok(!files.some((f) => f.startsWith('extension/node_modules/') || f.startsWith('extension/server/src') || f.startsWith('extension/test/')), 'the .vsix is lean');
     folder = copyWorkspace(path.join(REPO_ROOT, 'test', 'e2e', 'workspace'), root);
+    writePullLog(path.join(folder, 'pulls.ndjson'), {
+      'node:20-alpine': 90,
+      'busybox:1.36': 24,
+      'redis:7.2': 160,
+      'postgres:16': 40,
+      'python:3.12-slim': 12,
+      'quay.io/prometheus/node-exporter:v1.8.0': 64,
+    });
+    const settingsFile = path.join(folder, '.vscode', 'settings.json');
+    const settings = JSON.parse(fs.readFileSync(settingsFile, 'utf8'));
+    Object.assign(settings, { 'arMigrate.pullCounts.source': 'logFile', 'arMigrate.pullCounts.logFile': 'pulls.ndjson', 'arMigrate.pullCounts.windowDays': 7 });
+    fs.writeFileSync(settingsFile, JSON.stringify(settings, null, 2));
     cs = await startCodeServer({ folder, root, installVsix: [vsix] });
     const installed = fs.readdirSync(cs.extensionsDir);
     assert.ok(installed.some((d) => d.startsWith('ar-migrate.ar-migrate-')), `the .vsix was installed (extensions dir: ${installed.join(', ')})`);
@@ -139,5 +168,58 @@ describe('e2e: UI in code-server with the packaged .vsix', function () {
     const disk = fs.readFileSync(file, 'utf8');
     assert.match(disk, /^COPY --from=busybox:1\.36 /m, 'other references are untouched');
     await screenshot(page, 'ui-5-rewritten');
+  });
+
+  it('counts third-party references in the status bar', async () => {
+    const item = page.locator('.statusbar-item', { hasText: /third-party/ });
+    const text = await waitFor('the AR Migrate status bar item', async () => ((await item.count()) ? await item.first().textContent() : undefined), 60_000);
+    assert.match(text ?? '', /\d+ third-party/);
+  });
+
+  it('shows the migration report with a bar chart', async () => {
+    await page.keyboard.press('Escape');
+    await runCommand(page, 'AR Migrate: Show migration report');
+    const frame = await waitFor('the report webview with bars', async () => {
+      for (const f of page.frames()) {
+        try {
+          if ((await f.locator('.bar-row').count()) > 0) return f;
+        } catch {
+          // frame navigated away
+        }
+      }
+      return undefined;
+    }, 120_000, 500);
+    const labels = await frame.locator('.bar-label').allTextContents();
+    for (const img of ['redis', 'busybox', 'postgres', 'quay.io/prometheus/node-exporter']) {
+      assert.ok(labels.includes(img), `${img} is charted (bars: ${JSON.stringify(labels)})`);
+    }
+    assert.ok(!labels.some((l) => /shop-migrate|distroless/.test(l)), `first-party images are not charted by default (bars: ${JSON.stringify(labels)})`);
+    const title = (await frame.locator('.chart h2').textContent()) ?? '';
+    assert.match(title, /per image/);
+    const rows = await frame.locator('tbody tr').allTextContents();
+    assert.ok(rows.some((r) => /node-exporter/.test(r) && /k8s\/deployment\.yaml/.test(r) && /v1\.8\.0/.test(r)), `the table lists node-exporter with its file and version (rows: ${JSON.stringify(rows)})`);
+    // The first-party filter brings in the Artifact Registry images.
+    await frame.locator('.filters input').first().check();
+    await waitFor('first-party rows', async () => (await frame.locator('tbody tr', { hasText: 'first-party' }).count()) > 0, 30_000);
+    await screenshot(page, 'ui-6-report');
+    await page.keyboard.press('Control+W');
+  });
+
+  it('configures the target with validation (Configure target…)', async () => {
+    await runCommand(page, 'AR Migrate: Configure target…');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible', timeout: 30_000 });
+    assert.equal(await input.inputValue(), TARGET, 'the input starts with the current target');
+    await input.fill('docker.io/library/nginx');
+    await page.locator('.quick-input-widget', { hasText: /not an Artifact Registry Docker host/ }).waitFor({ timeout: 30_000 });
+    await screenshot(page, 'ui-7-target-validation');
+    await page.keyboard.press('Enter'); // refused while invalid
+    await input.fill('europe-docker.pkg.dev/my-project/team-mirror');
+    await waitFor('the validation message to clear', async () => (await page.locator('.quick-input-widget', { hasText: /not an Artifact Registry/ }).count()) === 0, 30_000);
+    await page.keyboard.press('Enter');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Workspace' }).first().waitFor({ timeout: 30_000 });
+    await page.keyboard.press('Enter'); // "Workspace" is the first choice
+    const settingsFile = path.join(folder, '.vscode', 'settings.json');
+    await waitFor('the target in .vscode/settings.json', () => fs.readFileSync(settingsFile, 'utf8').includes('europe-docker.pkg.dev/my-project/team-mirror'), 30_000);
   });
 });
