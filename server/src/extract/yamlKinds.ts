@@ -467,7 +467,10 @@ export function extractFromDocument(doc: Document | undefined, contents: unknown
   if (apiVersion && kind) {
     if (apiVersion.startsWith('skaffold/')) return skaffold(v, root);
     if (/^(Kustomization|Component)$/.test(kind) && apiVersion.startsWith('kustomize.config.k8s.io')) return kustomize(v, root);
-    walkK8s(v, root, k8sKind(apiVersion, kind), new Set(), 0);
+    const k = k8sKind(apiVersion, kind);
+    // Tekton StepAction: the step is the spec itself.
+    if (kind === 'StepAction' && k === 'other-yaml') v.em.emit(v.get(v.get(root, 'spec'), 'image'), k);
+    walkK8s(v, root, k, new Set(), 0);
     // Embedded Helm values (Flux HelmRelease spec.values, Argo CD helm.valuesObject, ...).
     helmValues(v, root, new Set(), 0);
     return;

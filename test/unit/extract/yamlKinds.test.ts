@@ -101,6 +101,11 @@ describe('extract: Kubernetes and friends', function () {
     ]);
   });
 
+  it('Tekton StepAction spec.image is other-yaml', function () {
+    const text = y('apiVersion: tekton.dev/v1beta1', 'kind: StepAction', 'metadata:', '  name: s', 'spec:', '  image: alpine:3.20', '  script: echo hi');
+    assert.deepStrictEqual(short('stepaction.yaml', text), ['5:9 alpine:3.20 -> docker.io/library/alpine:3.20 (other-yaml)']);
+  });
+
   it('Cloud Run / Knative Service and Cloud Run Job are cloudrun', function () {
     const svc = y('apiVersion: serving.knative.dev/v1', 'kind: Service', 'spec:', '  template:', '    spec:', '      containers:', '      - image: us-docker.pkg.dev/cloudrun/container/hello');
     assert.deepStrictEqual(short('service.yaml', svc), ['6:15 us-docker.pkg.dev/cloudrun/container/hello -> us-docker.pkg.dev/cloudrun/container/hello:latest (cloudrun)']);
