@@ -150,4 +150,3 @@ describe('corpus of real files', function () {
     assert.deepStrictEqual(errs, []);
   });
 });
-});
