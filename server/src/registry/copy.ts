@@ -588,7 +588,17 @@ async function copyResolved(r: Resolved): Promise<CopyResult> {
 
   const rootRef = r.sourceDigest ?? src.digest ?? src.tag ?? 'latest';
   // the root GET of a single-platform manifest counts as a pull; an index does not
-  const root = await fetchManifest(ctx.srcClient, src.repository, rootRef, `manifest ${ctx.source}`, ctx.signal);
+  let root: Awaited<ReturnType<typeof fetchManifest>>;
+  try {
+    root = await fetchManifest(ctx.srcClient, src.repository, rootRef, `manifest ${ctx.source}`, ctx.signal);
+  } catch (e) {
+    // the digest came from the registry's Docker-Content-Digest header on HEAD, which
+    // some registries get wrong: fetch by tag and trust the bytes instead
+    const headerWasWrong = e instanceof RegistryError && (e.code === 'DIGEST_MISMATCH' || e.code === 'MANIFEST_UNKNOWN');
+    if (!headerWasWrong || src.digest || !src.tag || rootRef === src.tag) throw e;
+    root = await fetchManifest(ctx.srcClient, src.repository, src.tag, `manifest ${ctx.source}`, ctx.signal);
+    ctx.stats.warnings.push(`${src.registry} announced digest ${rootRef} for ${ctx.source} but serves ${root.digest}; copied ${root.digest}`);
+  }
   if (src.digest && root.digest !== src.digest) {
     throw new RegistryError('DIGEST_MISMATCH', `${ctx.source}: manifest digest is ${root.digest}`, { registry: src.registry });
   }

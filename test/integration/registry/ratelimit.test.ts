@@ -96,6 +96,57 @@ describe('pull rate limits (Docker Hub headers)', function () {
   });
 });
 
+/** In front of a real registry: lets a test rewrite response headers. */
+async function headerProxy(upstream: string, edit: (req: http.IncomingMessage, headers: http.IncomingHttpHeaders) => void) {
+  const up = new URL(upstream);
+  const server = http.createServer((req, res) => {
+    const fwd = http.request({ host: up.hostname, port: up.port, method: req.method, path: req.url, headers: req.headers }, (ures) => {
+      const headers = { ...ures.headers };
+      edit(req, headers);
+      res.writeHead(ures.statusCode ?? 502, headers);
+      ures.pipe(res);
+    });
+    fwd.on('error', () => res.destroy());
+    req.pipe(fwd);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { host, stop: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }) };
+}
+
+describe('Docker-Content-Digest missing or wrong', function () {
+  this.timeout(120_000);
+  let a: RegistryHandle;
+  let b: RegistryHandle;
+  before(async () => {
+    [a, b] = await Promise.all([startRegistry(), startRegistry()]);
+  });
+  after(async () => {
+    await Promise.all([a?.stop(), b?.stop()]);
+  });
+
+  it('hashes the manifest bytes itself', async () => {
+    const img = await pushImage(a.url, 'dcd/app', 'v1', { kind: 'docker-list' });
+    const missing = await headerProxy(a.url, (_req, h) => {
+      delete h['docker-content-digest'];
+    });
+    const wrong = await headerProxy(a.url, (req, h) => {
+      if (/\/manifests\/v1$/.test(req.url ?? '')) h['docker-content-digest'] = `sha256:${'0'.repeat(64)}`;
+    });
+    try {
+      const r1 = await copyImage(`${missing.host}/dcd/app:v1`, `${b.host}/dcd/missing:v1`, { credentials: anonymousCredentials });
+      assert.equal(r1.sourceDigest, img.digest);
+      assert.equal(r1.targetDigest, img.digest);
+      const r2 = await copyImage(`${wrong.host}/dcd/app:v1`, `${b.host}/dcd/wrong:v1`, { credentials: anonymousCredentials });
+      assert.equal(r2.sourceDigest, img.digest);
+      assert.equal((await getManifest(b.url, 'dcd/wrong', 'v1')).digest, img.digest);
+      assert.ok(r2.warnings.some((w) => /announced digest/.test(w)));
+    } finally {
+      await Promise.all([missing.stop(), wrong.stop()]);
+    }
+  });
+});
+
 describe('cosign signatures', function () {
   this.timeout(120_000);
   let a: RegistryHandle;
