@@ -74,6 +74,15 @@ describe('extract: YAML syntax', function () {
     assert.deepStrictEqual(short('a.yaml', text), ['5:16 nginx:1 -> docker.io/library/nginx:1 (k8s)']);
   });
 
+  it('tags and anchors before a value are not part of the range', function () {
+    const text = 'apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - image: !!str nginx:1\n  - image: &a !!str "redis:7"\n  - image: !custom busybox\n';
+    assert.deepStrictEqual(short('p.yaml', text), [
+      '4:17 nginx:1 -> docker.io/library/nginx:1 (k8s)',
+      '5:21 redis:7 -> docker.io/library/redis:7 (k8s)',
+      '6:19 busybox -> docker.io/library/busybox:latest (k8s)',
+    ]);
+  });
+
   it('files that are not YAML at all never throw', function () {
     for (const t of ['{', ']]]', ':::', '- - - -', '\t\tkey: [', '"unterminated', '*alias', '&a [*a]', 'a: !!binary xx', '%YAML 9.9\n---\n']) {
       const res = extractReferences('x.yaml', t);
