@@ -201,6 +201,10 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     let lastDraw = 0;
     const onProgress = (p: MigrationProgress) => {
       const e = p.event;
+      if (io.isTTY && lastDraw && (e.type === 'image-done' || e.type === 'image-error' || e.type === 'retry')) {
+        err.write('\r\x1b[K');
+        lastDraw = 0;
+      }
       if (e.type === 'image-done') {
         const r = e.result;
         err.write(`[${p.done}/${p.total}] ${e.source}: ${r.upToDate ? 'already mirrored' : `copied, ${formatBytes(r.bytesMoved)}`} (${formatBytes(p.bytes)} total)\n`);
@@ -216,7 +220,6 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
           err.write(`\r[${p.done}/${p.total}] ${formatBytes(p.bytes)} copied…\x1b[K`);
         }
       }
-      if (io.isTTY && lastDraw && (e.type === 'image-done' || e.type === 'image-error')) lastDraw = 0;
     };
     result = await executeMigration(plan, {
       signal: io.signal,
@@ -229,6 +232,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       retry: retries !== undefined ? { retries } : undefined,
       dispatcher: setup.dispatcher,
     });
+    if (io.isTTY && lastDraw) err.write('\r\x1b[K');
   }
 
   const changes = computeRewrites(plan, result, { assumeVerified: dryRun, pinDigest });

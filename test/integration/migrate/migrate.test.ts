@@ -282,3 +282,56 @@ describe('ar-migrate migrate against real registries', function () {
     assert.equal((await cli(['migrate', '--target', BASE, '--bogus'], w.dir)).code, 2);
   });
 });
+
+describe('ar-migrate migrate cancellation', function () {
+  this.timeout(180_000);
+  let src: RegistryHandle;
+  let ar: RegistryHandle;
+  let proxy: FaultProxyHandle;
+  let dir: string;
+
+  before(async () => {
+    [src, ar] = await Promise.all([startRegistry(), startRegistry()]);
+    proxy = await startFaultProxy(src.url, [{ name: 'slow', method: 'GET', path: /\/team\/slow\/blobs\//, action: { type: 'throttle', bytesPerSecond: 16_000 } }]);
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'armig-cancel-'));
+  });
+  after(async () => {
+    await proxy?.stop();
+    await Promise.all([src?.stop(), ar?.stop()]);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('SIGINT stops the copies and rewrites nothing; a re-run finishes the job', async () => {
+    const fast = await pushImage(src.url, 'team/fast', '1', { kind: 'schema2', seed: 'fast', layerSize: 512 });
+    const slow = await pushImage(src.url, 'team/slow', '1', { kind: 'schema2', seed: 'slow', layers: 1, layerSize: 2_000_000 });
+    const p = proxy.host;
+    const text = `apiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - name: a\n      image: ${p}/team/fast:1\n    - name: b\n      image: ${p}/team/slow:1\n`;
+    fs.writeFileSync(path.join(dir, 'pod.yaml'), text);
+    const env = { HOME: dir, DOCKER_CONFIG: path.join(dir, '.docker'), AR_MIGRATE_REGISTRY_ENDPOINTS: `${AR}=${ar.url}` };
+    const ac = new AbortController();
+    const out = new PassThrough();
+    const err = new PassThrough();
+    let stdout = '';
+    let stderr = '';
+    out.on('data', (d) => (stdout += d));
+    err.on('data', (d) => {
+      stderr += d;
+      if (/team\/fast:1: copied/.test(stderr) && !ac.signal.aborted) setTimeout(() => ac.abort(), 200);
+    });
+    const code = await main(['migrate', '--target', BASE, '--image-jobs', '2'], { stdout: out, stderr: err, cwd: dir, env, signal: ac.signal, isTTY: false });
+    assert.equal(code, 130, stderr + stdout);
+    assert.equal(fs.readFileSync(path.join(dir, 'pod.yaml'), 'utf8'), text, 'no file changed');
+    assert.match(stdout, /Cancelled: no file was changed/);
+    const repo = (r: string) => `test-proj/mirror/${p.replace(':', '-')}/${r}`;
+    assert.equal((await getManifest(ar.url, repo('team/fast'), '1')).digest, fast.digest);
+    assert.equal(await manifestExists(ar.url, repo('team/slow'), '1'), false, 'the cancelled image has no tag');
+
+    proxy.setRules([]);
+    const again = await cli(['migrate', '--target', BASE, '--json'], dir, { AR_MIGRATE_REGISTRY_ENDPOINTS: `${AR}=${ar.url}` });
+    assert.equal(again.code, 0, again.stderr);
+    const doc = JSON.parse(again.stdout);
+    assert.deepEqual(doc.images.map((i: { status: string }) => i.status), ['up-to-date', 'copied']);
+    assert.equal((await getManifest(ar.url, repo('team/slow'), '1')).digest, slow.digest);
+    assert.equal(fs.readFileSync(path.join(dir, 'pod.yaml'), 'utf8'), text.split(`${p}/team/`).join(`${AR}/${repo('team/')}`));
+  });
+});
