@@ -335,3 +335,43 @@ describe('ar-migrate migrate cancellation', function () {
     assert.equal(fs.readFileSync(path.join(dir, 'pod.yaml'), 'utf8'), text.split(`${p}/team/`).join(`${AR}/${repo('team/')}`));
   });
 });
+
+describe('ar-migrate migrate into a token-auth registry posing as Artifact Registry', function () {
+  this.timeout(180_000);
+  let src: RegistryHandle;
+  let ar: RegistryHandle;
+  let dir: string;
+
+  before(async () => {
+    [src, ar] = await Promise.all([
+      startRegistry({ auth: 'token', token: { anonymousPull: true } }),
+      startRegistry({ auth: 'token', users: [{ username: 'oauth2accesstoken', password: 'ya29.test' }] }),
+    ]);
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'armig-token-'));
+  });
+  after(async () => {
+    await Promise.all([src?.stop(), ar?.stop()]);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('uses docker config credentials for the AR host through the endpoint override; never prints them', async () => {
+    const img = await pushImage(src.url, 'library/app', '2.0', { kind: 'oci-index', seed: 'tok' }, src.credentials);
+    fs.mkdirSync(path.join(dir, '.docker'));
+    fs.writeFileSync(
+      path.join(dir, '.docker', 'config.json'),
+      JSON.stringify({ auths: { [AR]: { auth: Buffer.from('oauth2accesstoken:ya29.test').toString('base64') } } }),
+    );
+    fs.writeFileSync(path.join(dir, 'Dockerfile'), `FROM ${src.host}/library/app:2.0\n`);
+    const r = await cli(['migrate', '--target', BASE, '--json', '--no-credential-helpers'], dir, { AR_MIGRATE_REGISTRY_ENDPOINTS: `${AR}=${ar.url}` });
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    const doc = JSON.parse(r.stdout);
+    assert.equal(doc.images[0].status, 'copied');
+    assert.equal(doc.images[0].targetDigest, img.digest);
+    const repo = `test-proj/mirror/${src.host.replace(':', '-')}/library/app`;
+    assert.equal((await getManifest(ar.url, repo, '2.0', ar.credentials)).digest, img.digest);
+    assert.equal(fs.readFileSync(path.join(dir, 'Dockerfile'), 'utf8'), `FROM ${AR}/${repo}:2.0\n`);
+    assert.ok(!(r.stdout + r.stderr).includes('ya29.test'));
+    // the registry saw pushes as the AR user, under its public name
+    assert.ok(ar.tokenServer!.requests.some((q) => q.account === 'oauth2accesstoken' && q.scopes.some((s) => s.includes(repo) && s.includes('push'))));
+  });
+});
