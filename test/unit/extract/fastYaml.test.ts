@@ -61,6 +61,12 @@ const ACCEPTED: string[] = [
   'a: {url: http://x:80/y, "q k": v, n: [1, 2,], e: {}, f: []}\n',
   "env:\n- {name: A, value: 'x'}\n- {name: B, value: b c}\n",
   'limits: {cpu: 500m, memory: 256Mi}\nports: [{containerPort: 80}]\n',
+  'key   : v\n',
+  '  a: 1\n  b: 2\n',
+  'a:   \n  - x\n',
+  "a: 'x' \nb: \"\" \nc: ''\n",
+  'a:\n- b:\n  - c\n  d: e\n',
+  'on: push\njobs: {}\n',
 ];
 
 const DECLINED: string[] = [
