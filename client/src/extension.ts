@@ -6,6 +6,7 @@
  */
 import * as vscode from 'vscode';
 import {
+  ExecuteCommandRequest,
   LanguageClient,
   LanguageClientOptions,
   RevealOutputChannelOn,
@@ -93,6 +94,7 @@ export class ServerHost implements vscode.Disposable {
       connectionOptions: { maxRestartCount: 4 },
     };
     const client = new LanguageClient(CLIENT_ID, 'AR Migrate', serverOptions, clientOptions);
+    this.guardCommands(client);
     this.client = client;
     this.clientDisposables.push(
       watcher,
@@ -110,6 +112,25 @@ export class ServerHost implements vscode.Disposable {
     }
     this.log.info('Language server ready');
     this.readyEmitter.fire(client);
+  }
+
+  /**
+   * The client registers some commands itself (e.g. arMigrate.mirrorAndRewrite, with
+   * its own progress UI). A server that also advertises them in executeCommandProvider
+   * (for other editors) must not make the registration fail: drop those ids.
+   */
+  private guardCommands(client: LanguageClient): void {
+    const own = new Set<string>(Object.values(ClientCommands));
+    const feature = client.getFeature(ExecuteCommandRequest.method) as unknown as {
+      register(data: { id: string; registerOptions: { commands?: string[] } }): void;
+    };
+    const register = feature.register.bind(feature);
+    feature.register = (data) => {
+      const commands = data.registerOptions?.commands ?? [];
+      const kept = commands.filter((c) => !own.has(c));
+      if (kept.length !== commands.length) this.log.debug(`Server commands handled by the client: ${commands.filter((c) => own.has(c)).join(', ')}`);
+      register({ ...data, registerOptions: { ...data.registerOptions, commands: kept } });
+    };
   }
 
   initializationOptions(): InitializationOptions {

@@ -103,7 +103,8 @@ async function applyRewrites(host: ServerHost, client: LanguageClient, images: s
   if (!edit || edit.size === 0) return 0;
   let count = 0;
   for (const [, edits] of edit.entries()) count += edits.length;
-  const ok = await vscode.workspace.applyEdit(edit, { isRefactoring: false });
+  // isRefactoring: VS Code saves the touched files when `files.refactoring.autoSave` is on (its default).
+  const ok = await vscode.workspace.applyEdit(edit, { isRefactoring: true });
   if (!ok) throw new Error('VS Code refused the rewrite edit (a file changed meanwhile?). Nothing was rewritten.');
   host.log.info(`Rewrote ${count} reference(s) in ${edit.size} file(s)`);
   return count;
@@ -112,7 +113,9 @@ async function applyRewrites(host: ServerHost, client: LanguageClient, images: s
 function failureMessage(failed: MirrorImageResult[]): string {
   const first = failed[0];
   const more = failed.length > 1 ? ` (and ${failed.length - 1} more)` : '';
-  return `could not mirror ${first.source}: ${first.error ?? 'unknown error'}${more}`;
+  const why = first.error ?? 'unknown error';
+  // Server messages usually start with the image already.
+  return `could not mirror ${why.startsWith(first.source) ? why : `${first.source}: ${why}`}${more}`;
 }
 
 /** The quick fix command: args `{ uri, range, image }` from the server's code action. */
