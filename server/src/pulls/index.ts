@@ -3,7 +3,7 @@
  * builders; `scan --pulls-from` uses pullCountsFromSpec + addPullsToFindings.
  */
 import type { Finding } from '../model';
-import { BigQueryConnection } from './bigquery';
+import { BigQueryConnection, DryRunResult } from './bigquery';
 import { emptyStats, ImageStats, lookupImage, lookupRepository, PullCounts } from './counts';
 import { PullError } from './errors';
 import { buildLimits, PullSeverity, RegistryLimit, severityFor, assessRisk } from './limits';
@@ -42,6 +42,8 @@ export interface PullsFromOptions {
   /** Use the disk cache when younger than this many minutes (default: always query). */
   maxAgeMinutes?: number;
   settings?: PullSettings;
+  /** Called with the dry-run estimate before a BigQuery query (no dry run without it). */
+  onEstimate?: (estimate: DryRunResult) => void;
 }
 
 /** Loads counts for `scan --pulls-from SPEC`. Throws PullError with a clear message when the source fails. */
@@ -54,6 +56,13 @@ export async function pullCountsFromSpec(spec: string, options: PullsFromOptions
     env: options.env,
     connection: options.connection ?? connectionFromEnv(options.env ?? process.env),
     diskCache: options.maxAgeMinutes !== undefined,
+    dryRunFirst: Boolean(options.onEstimate),
+    confirmFirstRun: options.onEstimate
+      ? (estimate) => {
+          options.onEstimate!(estimate);
+          return true;
+        }
+      : undefined,
   });
   const status = options.maxAgeMinutes !== undefined ? await service.ensureFresh({ signal: options.signal }) : await service.refresh({ signal: options.signal });
   const counts = service.counts();

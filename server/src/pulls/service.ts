@@ -71,6 +71,8 @@ export interface PullServiceOptions {
    * dry-run estimate; return false to skip the query (status says so). Default: run.
    */
   confirmFirstRun?: (estimate: DryRunResult) => Promise<boolean> | boolean;
+  /** Dry-run before the first BigQuery query of a source (default true). */
+  dryRunFirst?: boolean;
 }
 
 export interface RefreshOptions {
@@ -349,7 +351,7 @@ export class PullCountService {
           onProgress: report ? (read, total) => report(`Reading ${spec.file}: ${total ? Math.floor((100 * read) / total) : 0}%`) : undefined,
         });
       } else {
-        if (this.isFirstRun()) {
+        if (this.options.dryRunFirst !== false && this.isFirstRun()) {
           const estimate = await dryRunPullQuery(spec.settings, window, this.connection());
           this.options.log?.(`Pull count query on ${estimate.table} will scan ${formatBytes(estimate.bytes)}.`);
           if (this.options.confirmFirstRun) {

@@ -5,6 +5,8 @@ import * as path from 'node:path';
 import { BigQueryTestServer, QueryResult, StaticTokenAuthClient } from '../../harness/bigqueryServer';
 import { PullCountService } from '../../../server/src/pulls/service';
 import { cachePath } from '../../../server/src/pulls/cache';
+import { addPullsToFindings, pullCountsFromSpec } from '../../../server/src/pulls';
+import { PullError } from '../../../server/src/pulls/errors';
 
 const TOKEN = 'svc-token';
 const SCHEMA = [
@@ -168,5 +170,19 @@ describe('pulls/service PullCountService', function () {
     assert.equal(st.state, 'error');
     assert.equal(st.error?.code, 'file-unreadable');
     assert.match(st.message, /missing\.json: file not found/);
+  });
+
+  it('pullCountsFromSpec (scan --pulls-from) loads a log file or a bq: dataset', async () => {
+    const lf = await pullCountsFromSpec('gcloud-events.json', { cwd: FIX, now: new Date('2026-11-25T00:00:00Z'), days: 7 });
+    assert.equal(lf.counts.totalPulls, 4);
+    const withPulls = addPullsToFindings([finding('docker.io/library/nginx:1.14.2')], lf.counts, lf.limits);
+    assert.equal(withPulls[0].pulls?.pulls, 2);
+    assert.equal(withPulls[0].pulls?.repositoryPulls, 3);
+
+    const bq = await pullCountsFromSpec('bq:my-proj.k8s_events', { now: clock, connection: { apiEndpoint: server.url, authClient: new StaticTokenAuthClient(TOKEN), maxRetries: 0 } });
+    assert.equal(bq.counts.images['docker.io/library/nginx:1.27'].pulls, 150);
+    assert.deepEqual(server.queries.map((q) => q.dryRun), [false], 'no cache use, no dry run for scan');
+
+    await assert.rejects(pullCountsFromSpec(path.join(tmp, 'nope.json')), (e: any) => e instanceof PullError && e.code === 'file-unreadable');
   });
 });
