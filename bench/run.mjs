@@ -71,7 +71,7 @@ async function compareServers(title, fixture, peer, targets) {
       const res = await runLspScenario(s, fixture, {
         edits: lastRound ? EDITS : 0,
         warmupEdits: lastRound ? WARMUP_EDITS : 0,
-        editBudgetMs: s.id === 'ours' ? 60000 : 120000,
+        editBudgetMs: s.id === 'ours' ? 60000 : 100000,
         log,
       });
       results[s.id].push(res);
@@ -95,6 +95,7 @@ async function compareServers(title, fixture, peer, targets) {
       fresh: rs.reduce((a, x) => a + x.editsFresh, 0),
       extraPublishes: rs.reduce((a, x) => a + x.extraPublishes, 0),
       rssKb: max(rs.map((x) => x.peakRssKb).filter(Number.isFinite)),
+      openRssKb: median(rs.map((x) => x.openHwmKb).filter(Number.isFinite)),
       errors: rs.map((x) => x.error).filter(Boolean),
     };
   };
@@ -110,7 +111,8 @@ async function compareServers(title, fixture, peer, targets) {
   row(`first diagnostics (median of ${RUNS})`, o?.firstMs, p.firstMs, fmtMs, targets.first);
   row(`edit->diagnostics p50 (n=${o ? o.edits : '-'}/${p.edits})`, o?.editP50, p.editP50, fmtMs, undefined);
   row(`edit->diagnostics p95`, o?.editP95, p.editP95, fmtMs, targets.editP95);
-  row('peak RSS (VmHWM/VmRSS)', o?.rssKb, p.rssKb, fmtMiB, targets.rss);
+  row(`peak RSS, whole session (open + edits)`, o?.rssKb, p.rssKb, fmtMiB, targets.rss);
+  row(`peak RSS after open (median)`, o?.openRssKb, p.openRssKb, fmtMiB, undefined);
   row('initialize round trip', o?.initializeMs, p.initializeMs, fmtMs, undefined);
   rows.push(['diagnostics on open', o ? String(o.diagCount) : 'not ready', String(p.diagCount), '', o ? `expect ${fixture.expectedOurs} (3rd-party refs)` : '', '']);
   tables.push({ title: `${title} — ${fixture.description}`, head: ['metric', 'ar-migrate', p.label, 'ratio', 'target', 'result'], rows });

@@ -49,6 +49,7 @@ export async function runLspScenario(server, fixture, o = {}) {
     extraPublishes: 0,
     peakRssKb: NaN,
     hwmKb: NaN,
+    openHwmKb: NaN,
     error: undefined,
     serverRequests: {},
   };
@@ -70,6 +71,8 @@ export async function runLspScenario(server, fixture, o = {}) {
     result.firstCount = first.diagnostics.length;
     log(`${server.label}: first diagnostics ${result.firstMs.toFixed(1)} ms (${first.diagnostics.length} diagnostics)`);
     await client.settle(uri, 300, 10000);
+    const afterOpen = sampler.peek();
+    result.openHwmKb = afterOpen?.hwmKb ?? NaN;
 
     // ---- edits: change an image tag, documents spread over the file ----
     const targets = [...pickTargets(fixture.images, warmupEdits), ...pickTargets(fixture.images, edits)];
