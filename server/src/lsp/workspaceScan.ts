@@ -151,7 +151,7 @@ async function collect(
           if (a.fileKind !== 'unknown') out.push({ uri, file: rel(root, f.path), folder: folderUri, text: open.document.getText(), findings: a.findings, settings: fileSettings });
           continue;
         }
-        const read = await readTextFile(f.path);
+        const read = readTextFile(f.path);
         if (!('text' in read)) {
           if ('error' in read) errors.push({ uri, file: rel(root, f.path), message: read.error });
           continue;

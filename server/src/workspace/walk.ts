@@ -9,7 +9,7 @@
  * - Files over `maxFileSize` are reported, not read.
  * - Sorted, deterministic order; cancellable.
  */
-import * as fs from 'node:fs/promises';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { globToRegExp } from '../references/policy';
 
@@ -42,17 +42,16 @@ export interface WalkOptions {
   skipDirs?: readonly string[];
   /** Globs over the path relative to the walk root (`/` separators) to exclude, e.g. `test/**`, `**\/fixtures`. */
   exclude?: readonly string[];
-  /** Bytes; larger files are reported in `skipped` and not read. */
+  /** Bytes; larger files are reported (by readTextFile / scanPaths) and not read. */
   maxFileSize?: number;
-  /** Stop after this many candidate files (reported in `skipped`). */
+  /** Stop after this many candidate files (reported in `problems`). */
   maxFiles?: number;
   signal?: AbortSignal;
 }
 
 export interface WalkedFile {
-  /** Absolute path. */
+  /** Path under the root it was found in (absolute when the root is). */
   path: string;
-  size: number;
 }
 
 export interface WalkProblem {
@@ -62,7 +61,7 @@ export interface WalkProblem {
 
 export interface WalkResult {
   files: WalkedFile[];
-  /** Files or directories that could not be read or were too large. */
+  /** Files or directories that could not be read. */
   problems: WalkProblem[];
 }
 
@@ -79,13 +78,25 @@ function abortError(): Error {
   return e;
 }
 
+function reason(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  if (code === 'ENOENT') return 'no such file or directory';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  return code ?? (err as Error)?.message ?? String(err);
+}
+
+const YIELD_EVERY = 256;
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /**
  * Collects candidate files under `roots` (directories or files; a file given
- * explicitly is always included, whatever its name).
+ * explicitly is always included, whatever its name). Uses synchronous
+ * directory reads (far cheaper than a thread-pool round trip per entry) and
+ * yields to the event loop now and then, so a language server stays
+ * responsive and `signal` is honoured.
  */
 export async function walk(roots: readonly string[], options: WalkOptions = {}): Promise<WalkResult> {
   const skip = new Set(options.skipDirs ?? DEFAULT_SKIP_DIRS);
-  const maxSize = options.maxFileSize ?? DEFAULT_MAX_FILE_SIZE;
   const maxFiles = options.maxFiles ?? Infinity;
   const excludes = (options.exclude ?? []).map((g) => globToRegExp(g.replace(/^\.\//, '').replace(/\/+$/, '')));
   const files: WalkedFile[] = [];
@@ -93,30 +104,18 @@ export async function walk(roots: readonly string[], options: WalkOptions = {}):
   const seenDirs = new Set<string>();
   const seenFiles = new Set<string>();
   let limitHit = false;
+  let work = 0;
 
-  const addFile = async (p: string, explicit: boolean) => {
-    let st: import('node:fs').Stats;
-    try {
-      st = await fs.stat(p); // follows a symlinked file
-    } catch (err) {
-      problems.push({ path: p, message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
-      return;
-    }
-    if (!st.isFile()) return;
-    if (!explicit && !isCandidateFile(p)) return;
-    const id = `${st.dev}:${st.ino}`; // the same file reached through a link is read once
-    if (seenFiles.has(id)) return;
-    seenFiles.add(id);
-    if (st.size > maxSize) {
-      problems.push({ path: p, message: `skipped: ${st.size} bytes, larger than the ${maxSize}-byte limit` });
-      return;
-    }
+  const realRoots: string[] = [];
+  const insideRoots = (real: string) => realRoots.some((r) => real === r || real.startsWith(r.endsWith(path.sep) ? r : r + path.sep));
+
+  const addFile = (p: string) => {
     if (files.length >= maxFiles) {
       if (!limitHit) problems.push({ path: p, message: `stopped after ${maxFiles} files (file limit)` });
       limitHit = true;
       return;
     }
-    files.push({ path: p, size: st.size });
+    files.push({ path: p });
   };
 
   const excluded = (root: string, p: string) => {
@@ -126,58 +125,103 @@ export async function walk(roots: readonly string[], options: WalkOptions = {}):
   };
 
   const walkDir = async (root: string, dir: string): Promise<void> => {
+    if (++work % YIELD_EVERY === 0) await yieldToLoop();
     if (options.signal?.aborted) throw abortError();
-    let id: string;
+    let entries: fs.Dirent[];
     try {
-      const st = await fs.stat(dir);
-      id = `${st.dev}:${st.ino}`;
+      const st = fs.statSync(dir);
+      const id = `${st.dev}:${st.ino}`;
+      if (seenDirs.has(id)) return; // symlink loop or second link to the same tree
+      seenDirs.add(id);
+      entries = fs.readdirSync(dir, { withFileTypes: true });
     } catch (err) {
-      problems.push({ path: dir, message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
-      return;
-    }
-    if (seenDirs.has(id)) return; // symlink loop or second link to the same tree
-    seenDirs.add(id);
-    let entries: import('node:fs').Dirent[];
-    try {
-      entries = await fs.readdir(dir, { withFileTypes: true });
-    } catch (err) {
-      problems.push({ path: dir, message: `cannot list: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
+      problems.push({ path: dir, message: `cannot list: ${reason(err)}` });
       return;
     }
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const e of entries) {
       const p = path.join(dir, e.name);
-      if (excluded(root, p)) continue;
-      let isDir = e.isDirectory();
-      let isFile = e.isFile();
-      if (e.isSymbolicLink()) {
+      if (e.isDirectory()) {
+        if (!skip.has(e.name) && !excluded(root, p)) await walkDir(root, p);
+      } else if (e.isFile()) {
+        if (isCandidateFile(e.name) && !excluded(root, p)) addFile(p);
+      } else if (e.isSymbolicLink()) {
+        if (excluded(root, p)) continue;
+        let st: fs.Stats;
+        let real: string;
         try {
-          const st = await fs.stat(p);
-          isDir = st.isDirectory();
-          isFile = st.isFile();
+          st = fs.statSync(p);
+          real = fs.realpathSync(p);
         } catch {
           continue; // dangling link
         }
-      }
-      if (isDir) {
-        if (!skip.has(e.name)) await walkDir(root, p);
-      } else if (isFile && isCandidateFile(e.name)) {
-        await addFile(p, false);
+        if (st.isDirectory()) {
+          if (!skip.has(e.name)) await walkDir(root, p);
+        } else if (st.isFile() && isCandidateFile(e.name)) {
+          // A link to a file inside the tree: the file itself is read (once).
+          if (insideRoots(real) || seenFiles.has(real)) continue;
+          seenFiles.add(real);
+          addFile(p);
+        }
       }
     }
   };
 
   for (const root of roots) {
-    if (options.signal?.aborted) throw abortError();
-    let st: import('node:fs').Stats;
     try {
-      st = await fs.stat(root);
+      realRoots.push(fs.realpathSync(root));
+    } catch {
+      /* reported below */
+    }
+  }
+  for (const root of roots) {
+    if (options.signal?.aborted) throw abortError();
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(root);
     } catch (err) {
-      problems.push({ path: root, message: `cannot read: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}` });
+      problems.push({ path: root, message: `cannot read: ${reason(err)}` });
       continue;
     }
     if (st.isDirectory()) await walkDir(root, root);
-    else await addFile(root, true);
+    else if (st.isFile()) addFile(root);
   }
   return { files, problems };
+}
+
+export type ReadResult = { text: string } | { binary: true } | { error: string };
+
+/**
+ * Reads a file as UTF-8 with one open/fstat/read/close (synchronous: cheap per
+ * file; callers yield between files). Files over `maxSize` are not read;
+ * binary files (a NUL byte near the start) come back as `binary`.
+ */
+export function readTextFile(file: string, maxSize = DEFAULT_MAX_FILE_SIZE): ReadResult {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(file, 'r');
+    const st = fs.fstatSync(fd);
+    if (!st.isFile()) return { error: 'not a regular file' };
+    if (st.size > maxSize) return { error: `skipped: ${st.size} bytes, larger than the ${maxSize}-byte limit` };
+    const buf = Buffer.allocUnsafe(st.size);
+    let n = 0;
+    while (n < st.size) {
+      const r = fs.readSync(fd, buf, n, st.size - n, n);
+      if (r === 0) break;
+      n += r;
+    }
+    const data = buf.subarray(0, n);
+    if (data.subarray(0, 8000).includes(0)) return { binary: true };
+    return { text: data.toString('utf8') };
+  } catch (err) {
+    return { error: `cannot read: ${reason(err)}` };
+  } finally {
+    if (fd !== undefined) {
+      try {
+        fs.closeSync(fd);
+      } catch {
+        /* already closed */
+      }
+    }
+  }
 }
