@@ -159,6 +159,7 @@ export class PullCountService {
   private settingsValue: PullSettings;
   private spec: PullSourceSpec;
   private current?: PullCounts;
+  private currentKey?: string;
   private lastError?: PullStatus['error'];
   private loading?: Promise<PullStatus>;
   private loadedFromDisk = false;
@@ -300,6 +301,8 @@ export class PullCountService {
    */
   async ensureFresh(opts: RefreshOptions = {}): Promise<PullStatus> {
     if (this.spec.kind === 'none') return this.status();
+    // A log file that changed on disk (new export) is read again.
+    if (this.current && this.spec.kind === 'logFile' && this.currentKey !== undefined && this.currentKey !== this.cacheKey()) return this.refresh(opts);
     if (this.current && !this.isStale()) return this.status();
     if (!this.current && !this.loadedFromDisk) {
       this.loadedFromDisk = true;
@@ -308,6 +311,7 @@ export class PullCountService {
         const cached = await readCache(dir, this.cacheKey());
         if (cached) {
           this.current = { ...cached.counts, source: { ...cached.counts.source, fromCache: true } };
+          this.currentKey = cached.key;
           if (!this.isStale()) {
             this.emit();
             return this.status();
@@ -373,6 +377,7 @@ export class PullCountService {
         return this.status();
       }
       this.current = counts;
+      this.currentKey = key;
       this.lastError = undefined;
       const dir = this.cacheDir();
       if (dir && counts.source.fetchedAt) {

@@ -164,6 +164,20 @@ describe('pulls/service PullCountService', function () {
     assert.equal(s30.repositoryFor('nginx')?.pulls, 4);
   });
 
+  it('reads a log file again when it changed on disk', async () => {
+    const f = path.join(tmp, 'events.ndjson');
+    const line = (img: string) => JSON.stringify({ timestamp: '2026-11-24T10:00:00Z', jsonPayload: { reason: 'Pulling', message: `Pulling image "${img}"` } }) + '\n';
+    fs.writeFileSync(f, line('nginx:1'));
+    const s = new PullCountService({ logFile: f, maxAgeMinutes: 600 }, { now, cacheDir: tmp });
+    await s.ensureFresh();
+    assert.equal(s.statsFor('nginx:1')?.pulls, 1);
+    await s.ensureFresh();
+    assert.equal(s.statsFor('nginx:1')?.pulls, 1);
+    fs.appendFileSync(f, line('nginx:1') + line('nginx:1'));
+    await s.ensureFresh();
+    assert.equal(s.statsFor('nginx:1')?.pulls, 3);
+  });
+
   it('reports an unreadable log file in the status', async () => {
     const s = new PullCountService({ logFile: path.join(tmp, 'missing.json') }, { cacheDir: tmp });
     const st = await s.ensureFresh();
