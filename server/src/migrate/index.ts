@@ -13,7 +13,10 @@
  */
 import * as fs from 'node:fs/promises';
 import { scanPaths, scanText, ScanError, ScanOptions } from '../workspace/scan';
-import { isCandidate, PlanInputFile } from './plan';
+import { applyRewrites, computeRewrites, FileChange, FileOutcome } from './apply';
+import { dryRunResult, executeMigration, ExecuteOptions, ExecutionResult } from './execute';
+import { BaseInput, isCandidate, MigrationPlan, PlanInputFile, planMigration, PlanOptions } from './plan';
+import { buildReport, MigrationReport } from './report';
 
 export * from './plan';
 export * from './execute';
@@ -51,4 +54,32 @@ export async function loadWorkspaceFiles(roots: readonly string[], options: Scan
     files.push({ path: f.path, text, findings: r.findings });
   }
   return { files, errors, filesRead: scanned.filesRead };
+}
+
+export interface RunMigrationOptions extends PlanOptions, ExecuteOptions {
+  /** Plan and compute the rewrites only: no registry is contacted, nothing is written. */
+  dryRun?: boolean;
+  /** Compute the rewrites but do not write them (the caller applies `changes`, e.g. as a WorkspaceEdit). */
+  noWrite?: boolean;
+  /** How paths are shown in the report (default: as given). */
+  display?: (p: string) => string;
+}
+
+export interface MigrationRun {
+  plan: MigrationPlan;
+  result: ExecutionResult;
+  changes: FileChange[];
+  outcomes: FileOutcome[];
+  report: MigrationReport;
+}
+
+/** Plan, mirror, rewrite and report in one call (what `ar-migrate migrate` does). */
+export async function runMigration(files: readonly PlanInputFile[], base: BaseInput, options: RunMigrationOptions = {}): Promise<MigrationRun> {
+  const { pathMapping, pinDigest, only, dryRun, noWrite, display, ...exec } = options;
+  const plan = planMigration(files, base, { pathMapping, pinDigest, only });
+  const result = dryRun ? dryRunResult(plan) : await executeMigration(plan, exec);
+  const changes = computeRewrites(plan, result, { assumeVerified: dryRun, pinDigest });
+  const outcomes = await applyRewrites(changes, { dryRun: dryRun || noWrite, signal: exec.signal });
+  const report = buildReport(plan, result, changes, outcomes, { dryRun, display });
+  return { plan, result, changes, outcomes, report };
 }

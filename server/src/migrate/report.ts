@@ -106,6 +106,8 @@ export function buildReport(
     return img;
   });
   const files: ReportFile[] = outcomes.map((o) => ({ file: display(o.path), edits: o.edits, status: o.status, ...(o.message ? { message: o.message } : {}) }));
+  // Files whose images all failed or were skipped: listed as unchanged.
+  for (const p of plan.files.keys()) if (!written.has(p)) files.push({ file: display(p), edits: 0, status: 'unchanged' });
   const count = (s: ImageStatus) => images.filter((i) => i.status === s).length;
   return {
     target: plan.base.base,

@@ -8,6 +8,9 @@ import { startRegistry, RegistryHandle } from '../../harness/registry';
 import { startFaultProxy, FaultProxyHandle } from '../../harness/faultProxy';
 import { getManifest, manifestExists, pushImage, PushResult } from '../../harness/images';
 import { main } from '../../../server/src/cli/main';
+import { overrideDispatcher, runMigration } from '../../../server/src/migrate';
+import { Policy } from '../../../server/src/references/policy';
+import { scanText } from '../../../server/src/workspace/scan';
 
 const AR = 'us-docker.pkg.dev';
 const BASE = `${AR}/test-proj/mirror`;
@@ -373,5 +376,42 @@ describe('ar-migrate migrate into a token-auth registry posing as Artifact Regis
     assert.ok(!(r.stdout + r.stderr).includes('ya29.test'));
     // the registry saw pushes as the AR user, under its public name
     assert.ok(ar.tokenServer!.requests.some((q) => q.account === 'oauth2accesstoken' && q.scopes.some((s) => s.includes(repo) && s.includes('push'))));
+  });
+});
+
+describe('migrate library API (for the language server)', function () {
+  this.timeout(180_000);
+  let src: RegistryHandle;
+  let ar: RegistryHandle;
+
+  before(async () => {
+    [src, ar] = await Promise.all([startRegistry(), startRegistry()]);
+  });
+  after(async () => {
+    await Promise.all([src?.stop(), ar?.stop()]);
+  });
+
+  it('runMigration on in-memory documents: progress x/y with bytes, edits returned, nothing written with noWrite', async () => {
+    const a = await pushImage(src.url, 'lib/a', '1', { kind: 'schema2', seed: 'lib-a', layerSize: 50_000 });
+    await pushImage(src.url, 'lib/b', '2', { kind: 'oci-index', seed: 'lib-b' });
+    const text = `FROM ${src.host}/lib/a:1 AS a\nFROM ${src.host}/lib/b:2\nCOPY --from=a /x /x\n`;
+    const file = { path: '/virtual/Dockerfile', text, findings: scanText('/virtual/Dockerfile', text, new Policy()).findings };
+    const progress: { done: number; total: number; bytes: number }[] = [];
+    const run = await runMigration([file], BASE, {
+      noWrite: true,
+      pinDigest: true,
+      dispatcher: overrideDispatcher([{ registry: AR, url: ar.url }]),
+      onProgress: (p) => progress.push({ done: p.done, total: p.total, bytes: p.bytes }),
+    });
+    assert.deepEqual(run.report.images.map((i) => i.status), ['copied', 'copied']);
+    assert.equal(progress.at(-1)!.done, 2);
+    assert.equal(progress.at(-1)!.total, 2);
+    assert.ok(progress.at(-1)!.bytes >= 50_000, `bytes ${progress.at(-1)!.bytes}`);
+    assert.equal(run.changes.length, 1);
+    assert.equal(run.changes[0].edits.length, 2);
+    const hc = src.host.replace(':', '-');
+    assert.ok(run.changes[0].newText.startsWith(`FROM ${BASE}/${hc}/lib/a:1@${a.digest} AS a\n`));
+    assert.equal(run.outcomes[0].status, 'would-rewrite');
+    assert.equal(run.report.summary.copied, 2);
   });
 });
