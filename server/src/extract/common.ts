@@ -190,9 +190,3 @@ export function lineOf(starts: number[], offset: number): number {
   }
   return lo;
 }
-
-/** Error message safe for display: one line, bounded. */
-export function shortText(s: string, max = 80): string {
-  const one = s.replace(/\s+/g, ' ');
-  return one.length > max ? one.slice(0, max - 1) + '…' : one;
-}

@@ -135,7 +135,7 @@ class FastParser {
     if (line.indent !== indent || indent <= parentCol) throw BAIL;
     if (this.isSeqItem(line.start, line.end)) return this.parseSeq(indent);
     const key = this.tryKey(line.start, line.end);
-    if (key) return this.parseMap(indent, line.start, key);
+    if (key) return this.parseMap(indent, key);
     // A bare scalar as a whole document: rare, let the full parser do it.
     throw BAIL;
   }
@@ -163,7 +163,7 @@ class FastParser {
       const itemCol = line.indent + (p - line.start);
       const key = this.tryKey(p, line.end);
       if (key) {
-        seq.items.push(this.parseMap(itemCol, p, key));
+        seq.items.push(this.parseMap(itemCol, key));
         continue;
       }
       this.i++;
@@ -173,10 +173,10 @@ class FastParser {
   }
 
   /**
-   * Parses a mapping whose first key starts at offset `p` on the current line
-   * (column `col`); following entries are lines indented exactly `col`.
+   * Parses a mapping whose first key (already read) is on the current line at
+   * column `col`; following entries are lines indented exactly `col`.
    */
-  private parseMap(col: number, p: number, firstKey: { key: Scalar; after: number }): YAMLMap {
+  private parseMap(col: number, firstKey: { key: Scalar; after: number }): YAMLMap {
     const map = newMap();
     let key: { key: Scalar; after: number } | undefined = firstKey;
     let lineEnd = this.lines[this.i].end;
@@ -192,7 +192,6 @@ class FastParser {
       key = this.tryKey(line.start, line.end);
       if (!key) throw BAIL;
       lineEnd = line.end;
-      void p;
     }
     return map;
   }

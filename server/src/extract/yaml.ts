@@ -87,7 +87,24 @@ export function splitYamlDocuments(text: string): YamlChunk[] {
 export function maskTemplates(text: string): string {
   if (!text.includes('{{')) return text;
   // Whitespace inside a span is kept so that continuation lines keep their indentation.
-  const masked = text.replace(/\{\{[\s\S]{0,4000}?\}\}/g, (m) => m.replace(/[^\s]/g, TEMPLATE_MASK));
+  // Linear scan (a regex with a bounded lazy span is quadratic on many unclosed `{{`).
+  const parts: string[] = [];
+  let from = 0;
+  let close = -1;
+  let i = text.indexOf('{{');
+  while (i >= 0) {
+    if (close < i + 2) close = text.indexOf('}}', i + 2);
+    if (close < 0) break;
+    if (close - i <= 4000) {
+      parts.push(text.slice(from, i), text.slice(i, close + 2).replace(/[^\s]/g, TEMPLATE_MASK));
+      from = close + 2;
+      i = text.indexOf('{{', from);
+    } else {
+      i = text.indexOf('{{', i + 2);
+    }
+  }
+  parts.push(text.slice(from));
+  const masked = parts.join('');
   // Lines left with only filler and whitespace are template actions: blank them.
   return masked.replace(new RegExp(`^[ \\t${TEMPLATE_MASK}]*${TEMPLATE_MASK}[ \\t${TEMPLATE_MASK}]*(?=\\r?$)`, 'gm'), (m) => ' '.repeat(m.length));
 }

@@ -76,6 +76,11 @@ describe('extract: guards', function () {
     );
   });
 
+  it('many unclosed template braces are masked in linear time', function () {
+    const res = extractReferences('x.yaml', 'a: b\n# ' + '{{ '.repeat(300000) + '\n');
+    assert.ok(Array.isArray(res.errors));
+  });
+
   it('self-referencing merge keys do not loop', function () {
     const res = extractReferences('.gitlab-ci.yml', 'job: &j\n  <<: *j\n  image: alpine\n  script: [x]\n');
     assert.ok(Array.isArray(res.references));
