@@ -60,6 +60,10 @@ async function compareServers(title, fixture, peer, targets) {
   const oursDef = defs.ours;
   const peerDef = defs[peer];
   log(`${title}: ${fixture.description}`);
+  if (!peerDef.available) {
+    notes.push(`${title}: skipped: ${peerDef.label} is not installed (${peerDef.args[0]}); run npm ci`);
+    return;
+  }
   const probe = await probeOurs(oursDef, fixture, log);
   const servers = probe.ready ? [oursDef, peerDef] : [peerDef];
   if (!probe.ready) notes.push(`${title}: ar-migrate server not measured: ${probe.reason}`);
