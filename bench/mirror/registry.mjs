@@ -19,7 +19,8 @@ function freePort() {
   });
 }
 
-export async function startRegistry(name = 'reg') {
+/** `extraConfig`: YAML lines appended to the config (e.g. a validation section). */
+export async function startRegistry(name = 'reg', extraConfig = []) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `armig-bench-${name}-`));
   const port = await freePort();
   const config = path.join(dir, 'config.yml');
@@ -38,6 +39,7 @@ export async function startRegistry(name = 'reg') {
       '    enabled: true',
       'http:',
       `  addr: 127.0.0.1:${port}`,
+      ...extraConfig,
       '',
     ].join('\n'),
   );
