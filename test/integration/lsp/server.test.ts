@@ -6,6 +6,9 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { fork } from 'node:child_process';
+import * as net from 'node:net';
+import { createMessageConnection, IPCMessageReader, IPCMessageWriter, SocketMessageReader, SocketMessageWriter } from 'vscode-jsonrpc/node';
 import { applyTextEdits, buildServer, Diagnostic, LspClient, uri } from '../../harness/lspClient';
 
 const TARGET = 'us-central1-docker.pkg.dev/acme-prod/mirror';
@@ -354,5 +357,40 @@ describe('language server (LSP over stdio)', function () {
 
     await c.close(dockerUri);
     await c.waitForNotification('arMigrate/findingsChanged', (p) => p.thirdParty === 0);
+  });
+
+  it('also speaks over --node-ipc and --socket=PORT', async () => {
+    const initParams = { processId: process.pid, rootUri: null, capabilities: {} };
+    // node-ipc
+    const child = fork(serverPath, ['--node-ipc'], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+    try {
+      const conn = createMessageConnection(new IPCMessageReader(child), new IPCMessageWriter(child));
+      conn.listen();
+      const init: any = await conn.sendRequest('initialize', initParams);
+      assert.equal(init.serverInfo.name, 'ar-migrate-language-server');
+      await conn.sendRequest('shutdown');
+      conn.dispose();
+    } finally {
+      child.kill();
+    }
+    // socket: the server connects to a port the client listens on
+    const server = net.createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as net.AddressInfo).port;
+    const accepted = new Promise<net.Socket>((resolve) => server.once('connection', resolve));
+    const child2 = fork(serverPath, [`--socket=${port}`], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+    try {
+      const socket = await accepted;
+      const conn = createMessageConnection(new SocketMessageReader(socket), new SocketMessageWriter(socket));
+      conn.listen();
+      const init: any = await conn.sendRequest('initialize', initParams);
+      assert.equal(init.capabilities.hoverProvider, true);
+      await conn.sendRequest('shutdown');
+      conn.dispose();
+      socket.destroy();
+    } finally {
+      child2.kill();
+      server.close();
+    }
   });
 });
