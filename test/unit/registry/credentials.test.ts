@@ -88,6 +88,34 @@ describe('registry: docker credentials', () => {
     assert.equal(await none.get('docker.io'), undefined);
   });
 
+  it('Artifact Registry without docker credentials: falls back to `gcloud auth print-access-token` (not when untrusted)', async function () {
+    this.timeout(20_000);
+    fs.writeFileSync(path.join(bin, 'gcloud'), '#!/bin/sh\n[ "$1 $2" = "auth print-access-token" ] && echo "ya29.fake-access-token" || exit 3\n', { mode: 0o755 });
+    const saved = { ...process.env };
+    // no Application Default Credentials here, and no metadata server probe
+    process.env.METADATA_SERVER_DETECTION = 'none';
+    process.env.CLOUDSDK_CONFIG = path.join(dir, 'no-gcloud-config');
+    delete process.env.GOOGLE_APPLICATION_CREDENTIALS;
+    try {
+      fs.writeFileSync(path.join(dir, 'config.json'), '{}');
+      const env = { DOCKER_CONFIG: dir, PATH: `${bin}:/usr/bin:/bin` };
+      const s = new DockerConfigStore({ env });
+      const c = await s.get('europe-west1-docker.pkg.dev');
+      assert.ok(c?.kind === 'basic' && c.username === 'oauth2accesstoken' && c.password === 'ya29.fake-access-token', JSON.stringify(c && { ...c, password: '…' }));
+      assert.match(c.source, /gcloud/);
+      assert.ok(!s.describe('europe-west1-docker.pkg.dev').includes('ya29'));
+      const untrusted = new DockerConfigStore({ env, allowHelpers: false });
+      assert.equal(await untrusted.get('gcr.io'), undefined);
+      // not a Google registry: never asks gcloud
+      assert.equal(await s.get('quay.io'), undefined);
+    } finally {
+      for (const k of ['METADATA_SERVER_DETECTION', 'CLOUDSDK_CONFIG', 'GOOGLE_APPLICATION_CREDENTIALS']) {
+        if (saved[k] === undefined) delete process.env[k];
+        else process.env[k] = saved[k];
+      }
+    }
+  });
+
   it('static credentials match by registry', async () => {
     const s = new StaticCredentialStore({ 'localhost:5000': { username: 'a', password: 'b' }, 'https://index.docker.io/v1/': { identityToken: 't' } });
     assert.equal((await s.get('localhost:5000'))?.kind, 'basic');
