@@ -5,6 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CODES, errorCode, findingMessage, registryLabel } from '../analyze';
 import type { Finding } from '../model';
@@ -354,7 +355,7 @@ function toSarif(rows: Row[], invalid: Row[], result: ScanResult, cwd: string): 
             })),
           },
         },
-        originalUriBaseIds: { '%SRCROOT%': { uri: 'file://' + cwd.split(path.sep).map(encodeURIComponent).join('/').replace(/^\/?/, '/') + '/' } },
+        originalUriBaseIds: { '%SRCROOT%': { uri: pathToFileURL(cwd).href.replace(/\/?$/, '/') } },
         columnKind: 'utf16CodeUnits',
         results,
       },
