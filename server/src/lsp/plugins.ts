@@ -3,5 +3,7 @@
  * owners add their module here, e.g. `import { pullCountsPlugin } from '../pulls/lsp'`.
  */
 import type { ServerPlugin } from './context';
+import { mirrorPlugin } from './mirror/plugin';
+import { pullCountsPlugin } from '../pulls/lsp';
 
-export const PLUGINS: ServerPlugin[] = [];
+export const PLUGINS: ServerPlugin[] = [pullCountsPlugin(), mirrorPlugin];

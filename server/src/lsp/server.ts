@@ -284,6 +284,15 @@ export function startServer(connection: Connection, options: ServerOptions = {})
 
   connection.onInitialized(async () => {
     const caps = initParams?.capabilities;
+    // Plug-ins first: their request handlers must exist before the client's first request
+    // (the registrations below wait for client round trips).
+    const activations = plugins.map(async (p) => {
+      try {
+        await p.activate?.(ctx);
+      } catch (err) {
+        log.error(`plug-in ${p.name} failed to start: ${(err as Error)?.message ?? err}`);
+      }
+    });
     try {
       if (caps?.workspace?.didChangeConfiguration?.dynamicRegistration) {
         await connection.client.register(DidChangeConfigurationNotification.type, { section: SECTION });
@@ -305,13 +314,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     } catch (err) {
       log.warn(`registration failed: ${(err as Error)?.message ?? err}`);
     }
-    for (const p of plugins) {
-      try {
-        await p.activate?.(ctx);
-      } catch (err) {
-        log.error(`plug-in ${p.name} failed to start: ${(err as Error)?.message ?? err}`);
-      }
-    }
+    await Promise.all(activations);
     // Warm the settings cache so the first document does not wait for workspace/configuration.
     for (const f of folders.length ? folders : [undefined]) void settingsFor(f ? pathToFileURL(f).toString() : undefined);
     log.info(`ar-migrate language server ${serverVersion()} ready (${folders.length} workspace folder${folders.length === 1 ? '' : 's'})`);
