@@ -190,6 +190,8 @@ export interface ArMigrateApi {
   ready(): Promise<LanguageClient>;
   readonly log: vscode.LogOutputChannel;
   restart(reason?: string): Promise<void>;
+  /** What the server is (re)started with: trust state, machine-scoped settings. */
+  initializationOptions(): InitializationOptions;
 }
 
 export async function activate(context: vscode.ExtensionContext): Promise<ArMigrateApi> {
@@ -222,6 +224,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArMigr
     ready: () => h.ready(),
     log,
     restart: (reason = 'requested') => h.restart(reason),
+    initializationOptions: () => h.initializationOptions(),
   };
 }
 

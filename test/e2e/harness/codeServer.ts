@@ -68,6 +68,8 @@ export interface CodeServerOptions {
   installVsix?: string[];
   /** Reuse a scratch root (else a fresh one). */
   root?: string;
+  /** Keep Workspace Trust on: the folder opens in Restricted Mode (no startup prompt). */
+  workspaceTrust?: boolean;
 }
 
 export interface CodeServer {
@@ -127,7 +129,8 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
   const userDataDir = path.join(root, 'ud');
   const extensionsDir = path.join(root, 'ext');
   for (const d of ['home', 't', 'ud/User', 'ext']) fs.mkdirSync(path.join(root, d), { recursive: true });
-  fs.writeFileSync(path.join(userDataDir, 'User', 'settings.json'), JSON.stringify({ ...DEFAULT_SETTINGS, ...opts.userSettings }, null, 2));
+  const trust = opts.workspaceTrust ? { 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'never', 'security.workspace.trust.untrustedFiles': 'open' } : {};
+  fs.writeFileSync(path.join(userDataDir, 'User', 'settings.json'), JSON.stringify({ ...DEFAULT_SETTINGS, ...trust, ...opts.userSettings }, null, 2));
   for (const v of opts.installVsix ?? []) await installVsix(root, extensionsDir, userDataDir, v);
 
   const port = await freePort();
@@ -139,7 +142,7 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
     '--extensions-dir', extensionsDir,
     '--disable-telemetry',
     '--disable-update-check',
-    '--disable-workspace-trust',
+    ...(opts.workspaceTrust ? [] : ['--disable-workspace-trust']),
     '--disable-getting-started-override',
     opts.folder,
   ];

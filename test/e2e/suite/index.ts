@@ -24,7 +24,9 @@ export function run(): Promise<void> {
   const dir = __dirname;
   const grep = process.env.AR_MIGRATE_E2E_GREP;
   if (grep) mocha.grep(grep);
-  for (const f of fs.readdirSync(dir).filter((f) => f.endsWith('.suite.js')).sort()) mocha.addFile(path.join(dir, f));
+  // `*.suite.js` by default; AR_MIGRATE_E2E_SUITES=untrusted runs `*.untrusted.js` (a host in Restricted Mode).
+  const kind = process.env.AR_MIGRATE_E2E_SUITES === 'untrusted' ? '.untrusted.js' : '.suite.js';
+  for (const f of fs.readdirSync(dir).filter((f) => f.endsWith(kind)).sort()) mocha.addFile(path.join(dir, f));
   const outcomes: Outcome[] = [];
   const started = Date.now();
   return new Promise<void>((resolve, reject) => {
