@@ -51,7 +51,7 @@ function sniff(text: string): FileKind {
   }
   if (first === undefined) return 'unknown';
   // Upper case only: prose that starts with "From …" is not a Dockerfile.
-  if (/^(FROM|ARG)\s/.test(first) && /^\s*FROM\s+\S/m.test(head)) return 'dockerfile';
+  if (/^(FROM|ARG)\s/.test(first) && /^[ \t]*FROM[ \t]+\S/m.test(head)) return 'dockerfile';
   if ((/^(---|%YAML)/.test(first) || /^[A-Za-z_][\w.-]*[ \t]*:(\s|$)/.test(first)) && YAML_HINT_RE.test(head)) return 'yaml';
   return 'unknown';
 }

@@ -105,8 +105,23 @@ export function maskTemplates(text: string): string {
   }
   parts.push(text.slice(from));
   const masked = parts.join('');
-  // Lines left with only filler and whitespace are template actions: blank them.
-  return masked.replace(new RegExp(`^[ \\t${TEMPLATE_MASK}]*${TEMPLATE_MASK}[ \\t${TEMPLATE_MASK}]*(?=\\r?$)`, 'gm'), (m) => ' '.repeat(m.length));
+  // Lines left with only filler and whitespace are template actions: blank them (linear scan per line).
+  const lines = masked.split('\n');
+  for (let l = 0; l < lines.length; l++) {
+    const line = lines[l];
+    if (!line.includes(TEMPLATE_MASK)) continue;
+    const body = line.endsWith('\r') ? line.slice(0, -1) : line;
+    let onlyFiller = true;
+    for (let k = 0; k < body.length; k++) {
+      const ch = body[k];
+      if (ch !== ' ' && ch !== '\t' && ch !== TEMPLATE_MASK) {
+        onlyFiller = false;
+        break;
+      }
+    }
+    if (onlyFiller) lines[l] = ' '.repeat(body.length) + line.slice(body.length);
+  }
+  return lines.join('\n');
 }
 
 /** Returns a reason when the document must not be given to the parser. */
