@@ -12,12 +12,12 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Policy } from '../references/policy';
 import { DockerConfigStore } from '../registry/credentials';
-import { parseMirrorBase } from '../registry/target';
+import type { TargetBase } from '../edits/rewrite';
 import { CONFIG_FILE_NAME, findConfig, ProjectConfig, readConfigFile } from '../workspace/config';
 import { DEFAULT_MAX_FILE_SIZE } from '../workspace/walk';
 import {
   applyRewrites, buildReport, computeRewrites, dispatcherFromEnv, dryRunResult, ENDPOINTS_ENV, executeMigration,
-  formatBytes, formatReport, loadWorkspaceFiles, MigrationProgress, planMigration, unifiedDiff,
+  formatBytes, formatReport, loadWorkspaceFiles, MigrationProgress, planMigration, resolveBase, unifiedDiff,
 } from '../migrate';
 import { CliIO, UsageError } from './io';
 import { displayPath } from './scan';
@@ -133,8 +133,12 @@ export function scanSetup(values: Record<string, unknown>, positionals: string[]
   const config = loadConfig(values.config as string | undefined, roots, io.cwd);
   const targetText = (values.target as string | undefined) ?? config.target;
   if (!targetText) throw new UsageError(`--target BASE is required (e.g. --target us-central1-docker.pkg.dev/my-project/mirror), or set "target" in ${CONFIG_FILE_NAME}\nRun "ar-migrate ${command} --help" for the options.`);
-  const base = parseMirrorBase(targetText);
-  if (!base.ok) throw new UsageError(base.error);
+  let base: { value: TargetBase };
+  try {
+    base = { value: resolveBase(targetText) };
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
   let maxFileSize: number | undefined;
   if (values['max-file-size'] !== undefined) {
     maxFileSize = Number(values['max-file-size']);

@@ -19,7 +19,7 @@ import { PathMapping, targetName, TargetBase } from '../edits/rewrite';
 import { CopyOptions, getDigest, MirrorSession } from '../registry/copy';
 import { RegistryError } from '../registry/errors';
 import { mapLimit } from '../registry/limiter';
-import { parseMirrorBase } from '../registry/target';
+import { resolveBase } from '../migrate/plan';
 
 export type DriftStatus = 'in-sync' | 'drifted' | 'upstream-missing' | 'mirror-missing' | 'error' | 'unchecked';
 
@@ -68,12 +68,6 @@ export interface DriftInputFile {
   findings: readonly Finding[];
 }
 
-function resolveBase(base: string | TargetBase): TargetBase {
-  if (typeof base !== 'string') return base;
-  const r = parseMirrorBase(base);
-  if (!r.ok) throw new Error(r.error);
-  return r.value;
-}
 
 /** Restores a host path component (`localhost-5000`, `127.0.0.1-5000`) to `host:port`. */
 function hostFromComponent(c: string): string {

@@ -67,10 +67,34 @@ export interface MigrationPlan {
 
 export type BaseInput = string | TargetBase;
 
-/** Parses the target base (Artifact Registry, or another registry such as a private mirror); throws with a clear message. */
+/** The more specific explanation of gcp/artifactRegistry.ts for an Artifact-Registry-looking base (loaded only when needed). */
+function arExplanation(input: string): string | undefined {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const ar = require('../gcp/artifactRegistry') as typeof import('../gcp/artifactRegistry');
+    const r = ar.parseTargetBase(input);
+    return r.ok ? undefined : r.error;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Parses the target base: an Artifact Registry repository
+ * (`LOCATION-docker.pkg.dev/PROJECT/REPOSITORY[/PATH]`, validated strictly), or
+ * another registry path such as a private mirror (`registry.corp/mirror`,
+ * `localhost:5000/mirror`). Throws an Error with a clear message.
+ */
 export function resolveBase(base: BaseInput): TargetBase {
   if (typeof base !== 'string') return base;
-  const r = parseMirrorBase(base);
+  const input = base.trim();
+  const host = input.replace(/^(?:https?|docker):\/\//i, '').split('/')[0].toLowerCase();
+  const arLike = /(^|[.-])pkg\.dev$/.test(host) || /\b(LOCATION|PROJECT|REPOSITORY)\b/.test(input);
+  const r = parseMirrorBase(input);
+  if (arLike) {
+    const why = arExplanation(input);
+    if (why) throw new Error(`invalid target: ${why}`);
+  }
   if (!r.ok) throw new Error(r.error);
   return r.value;
 }

@@ -60,6 +60,11 @@ describe('migrate/plan', () => {
     const plan = planMigration([k8s], BASE, { pathMapping: { 'docker.io/bitnami': 'vendors/bitnami' } });
     assert.ok(plan.images.some((i) => i.target === `${BASE}/vendors/bitnami/redis:7.2`));
     assert.throws(() => resolveBase('not a base'), /invalid/);
+    assert.throws(() => resolveBase('LOCATION-docker.pkg.dev/PROJECT/REPOSITORY'), /placeholder/);
+    assert.throws(() => resolveBase('us-central1-docker.pkg.dev/my-project'), /names no repository/);
+    assert.throws(() => resolveBase('us-maven.pkg.dev/my-project/r'), /not a Docker host/);
+    assert.equal(resolveBase('localhost:5000/mirror/team').base, 'localhost:5000/mirror/team');
+    assert.equal(resolveBase('https://us-central1-docker.pkg.dev/my-project/mirror/').base, BASE);
     assert.throws(() => planMigration([k8s], 'us-central1-docker.pkg.dev/UPPER/x'), /invalid/);
   });
 
