@@ -20,7 +20,7 @@ function request(url: string, opts: Omit<Dispatcher.RequestOptions, 'origin' | '
 }
 import { basicAuthorization, Challenge, normalizeScopes, parseChallenges, pickChallenge } from './auth';
 import { anonymousCredentials, Credential, CredentialStore } from './credentials';
-import { allowsPlainHttp, Endpoint, isGoogleRegistry, isDockerHub, resolveEndpoint } from './endpoint';
+import { allowsPlainHttp, Endpoint, isGoogleRegistry, isDockerHub, isLoopbackHost, resolveEndpoint } from './endpoint';
 import { cancelled, isAbortError, redact, RegistryError, safeUrl } from './errors';
 import { describeRateLimit, parseRateLimit, RateLimit } from './ratelimit';
 
@@ -107,17 +107,42 @@ if (!process.env.AR_MIGRATE_WASM_TIERUP) {
   }
 }
 
-let sharedAgent: AgentType | undefined;
-export function defaultDispatcher(): AgentType {
+const AGENT_OPTIONS = {
+  keepAliveTimeout: 10_000,
+  headersTimeout: 120_000,
+  bodyTimeout: 120_000,
+  connect: { timeout: 30_000 },
+};
+
+let sharedAgent: Dispatcher | undefined;
+let directAgent: Dispatcher | undefined;
+
+function proxyConfigured(): boolean {
+  const e = process.env;
+  return !!(e.https_proxy || e.HTTPS_PROXY || e.http_proxy || e.HTTP_PROXY);
+}
+
+/**
+ * The shared connection pool. With HTTPS_PROXY / HTTP_PROXY set, requests go
+ * through the proxy (NO_PROXY honoured); loopback registries never do.
+ */
+export function defaultDispatcher(): Dispatcher {
   if (!sharedAgent) {
-    sharedAgent = new Agent({
-      keepAliveTimeout: 10_000,
-      headersTimeout: 120_000,
-      bodyTimeout: 120_000,
-      connect: { timeout: 30_000 },
-    });
+    if (proxyConfigured()) {
+      // eslint-disable-next-line @typescript-eslint/no-var-requires
+      const EnvHttpProxyAgent = require('undici/lib/dispatcher/env-http-proxy-agent');
+      sharedAgent = new EnvHttpProxyAgent(AGENT_OPTIONS) as Dispatcher;
+    } else {
+      sharedAgent = new Agent(AGENT_OPTIONS);
+    }
   }
   return sharedAgent;
+}
+
+function loopbackDispatcher(): Dispatcher {
+  if (!proxyConfigured()) return defaultDispatcher();
+  if (!directAgent) directAgent = new Agent(AGENT_OPTIONS);
+  return directAgent;
 }
 
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -187,7 +212,7 @@ export class RegistryClient {
   rateLimit?: RateLimit;
   readonly policy: RetryPolicy;
   private readonly creds: CredentialStore;
-  private readonly dispatcher: Dispatcher;
+  private readonly dispatcher?: Dispatcher;
   private readonly insecure: readonly string[];
   private readonly userAgent: string;
   private readonly onRetry?: (e: RetryEvent) => void;
@@ -204,7 +229,7 @@ export class RegistryClient {
     this.insecure = opts.insecureRegistries ?? [];
     this.endpoint = resolveEndpoint(registry, this.insecure);
     this.creds = opts.credentials ?? anonymousCredentials;
-    this.dispatcher = opts.dispatcher ?? defaultDispatcher();
+    this.dispatcher = opts.dispatcher;
     this.policy = { ...DEFAULT_RETRY, ...(opts.retry ?? {}) };
     this.userAgent = opts.userAgent ?? 'ar-migrate';
     this.onRetry = opts.onRetry;
@@ -298,7 +323,7 @@ export class RegistryClient {
         headers: { 'user-agent': this.userAgent, ...headers },
         body,
         signal,
-        dispatcher: this.dispatcher,
+        dispatcher: this.dispatcher ?? (isLoopbackHost(u.hostname) ? loopbackDispatcher() : defaultDispatcher()),
       });
       const rl = parseRateLimit(res.headers);
       if (rl) this.rateLimit = rl;
