@@ -107,7 +107,7 @@ class FastParser {
             if (rest && !rest.startsWith('#')) throw BAIL;
             if (three === '...') {
               // Only blank lines and comments may follow.
-              if (/^\s*(#[^\n]*)?(\n\s*(#[^\n]*)?)*$/.test(src.slice(nl))) break;
+              if (src.slice(nl).split('\n').every((l) => /^[ \t\r]*(#.*)?$/.test(l))) break;
               throw BAIL;
             }
             if (!first || this.lines.length > 0) throw BAIL;

@@ -101,6 +101,11 @@ describe('fastYaml', function () {
     for (const src of DECLINED) assert.strictEqual(fastParse(src), undefined, `expected decline:\n${src}`);
   });
 
+  it('content after a ... end marker: comments and blank lines only (checked in linear time)', function () {
+    assert.strictEqual(fastParse('a: 1\n...\n' + '\n'.repeat(5000) + 'x'), undefined);
+    assert.notStrictEqual(fastParse('a: 1\n...\n\n# c\n  \n'), undefined);
+  });
+
   it('never disagrees with the yaml library on the corpus documents', function () {
     const dir = process.env.AR_MIGRATE_CORPUS ? path.resolve(process.env.AR_MIGRATE_CORPUS) : path.resolve(__dirname, '../../../../shared/corpus');
     const list = fs.readFileSync(path.join(dir, 'files.txt'), 'utf8').split('\n').filter((f) => /\.ya?ml$/.test(f));
