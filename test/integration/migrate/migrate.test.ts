@@ -337,6 +337,40 @@ describe('ar-migrate migrate cancellation', function () {
     assert.equal((await getManifest(ar.url, repo('team/slow'), '1')).digest, slow.digest);
     assert.equal(fs.readFileSync(path.join(dir, 'pod.yaml'), 'utf8'), text.split(`${p}/team/`).join(`${AR}/${repo('team/')}`));
   });
+  it('a file edited during the copy is skipped with a message and exit 1; other files are rewritten', async () => {
+    proxy.setRules([{ name: 'slow', method: 'GET', path: /\/team\/slow2\/blobs\//, action: { type: 'throttle', bytesPerSecond: 100_000 } }]);
+    await pushImage(src.url, 'team/slow2', '1', { kind: 'schema2', seed: 'slow2', layers: 1, layerSize: 300_000 });
+    const p = proxy.host;
+    const d = fs.mkdtempSync(path.join(dir, 'edit-'));
+    const a = `FROM ${p}/team/slow2:1\n`;
+    const b = `apiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - name: b\n      image: ${p}/team/slow2:1\n`;
+    fs.writeFileSync(path.join(d, 'Dockerfile'), a);
+    fs.writeFileSync(path.join(d, 'pod.yaml'), b);
+    const out = new PassThrough();
+    const err = new PassThrough();
+    let stdout = '';
+    let edited = false;
+    out.on('data', (x) => (stdout += x));
+    err.on('data', (x) => {
+      if (!edited && /Mirroring 1 image/.test(String(x))) {
+        edited = true;
+        fs.appendFileSync(path.join(d, 'Dockerfile'), 'RUN echo edited meanwhile\n');
+      }
+    });
+    const env = { HOME: d, DOCKER_CONFIG: path.join(d, '.docker'), AR_MIGRATE_REGISTRY_ENDPOINTS: `${AR}=${ar.url}` };
+    const code = await main(['migrate', '--target', BASE, '--json'], { stdout: out, stderr: err, cwd: d, env, signal: new AbortController().signal, isTTY: false });
+    assert.ok(edited);
+    assert.equal(code, 1, stdout);
+    const doc = JSON.parse(stdout);
+    assert.equal(doc.images[0].status, 'copied');
+    const files = Object.fromEntries(doc.files.map((f: { file: string }) => [f.file, f]));
+    assert.equal(files.Dockerfile.status, 'changed-on-disk');
+    assert.match(files.Dockerfile.message, /changed on disk since the scan/);
+    assert.equal(files['pod.yaml'].status, 'rewritten');
+    assert.equal(fs.readFileSync(path.join(d, 'Dockerfile'), 'utf8'), a + 'RUN echo edited meanwhile\n');
+    assert.ok(fs.readFileSync(path.join(d, 'pod.yaml'), 'utf8').includes(`image: ${AR}/test-proj/mirror/${p.replace(':', '-')}/team/slow2:1\n`));
+    assert.deepEqual(doc.images[0].notRewritten.map((n: { file: string }) => n.file), ['Dockerfile']);
+  });
 });
 
 describe('ar-migrate migrate into a token-auth registry posing as Artifact Registry', function () {
