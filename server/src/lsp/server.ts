@@ -53,6 +53,7 @@ export const SERVER_COMMANDS = {
  */
 const VALIDATE_DELAY_MS = 0;
 const MAX_VALIDATE_DELAY_MS = 250;
+const SLOW_VALIDATION_MS = 50;
 const SUMMARY_DELAY_MS = 300;
 
 /** Server -> client notification after diagnostics change (drives the VS Code status bar). */
@@ -201,7 +202,12 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   };
 
   const lastDuration = new Map<string, number>();
-  const schedule = (uri: string, delay = Math.min(MAX_VALIDATE_DELAY_MS, Math.max(VALIDATE_DELAY_MS, (lastDuration.get(uri) ?? 0) > 50 ? lastDuration.get(uri)! : 0))) => {
+  /** Right away, unless the document's last validation was slow: then wait about as long. */
+  const delayFor = (uri: string) => {
+    const last = lastDuration.get(uri) ?? 0;
+    return last > SLOW_VALIDATION_MS ? Math.min(MAX_VALIDATE_DELAY_MS, last) : VALIDATE_DELAY_MS;
+  };
+  const schedule = (uri: string, delay = delayFor(uri)) => {
     const t = timers.get(uri);
     if (t) clearTimeout(t);
     timers.set(

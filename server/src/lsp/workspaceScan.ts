@@ -1,14 +1,14 @@
 /**
  * Workspace-wide requests (the VS Code client's bulk migration uses them):
  *
- *   arMigrate/scanWorkspace  (also command `arMigrate.scanWorkspace`)
- *     params { folders?: string[] (URIs or paths; default: workspace folders), all?: boolean, includeIgnored?: boolean }
- *     result { findings: WorkspaceFinding[], errors: WorkspaceError[], filesScanned: number, target?: string, targetError?: string }
+ *   arMigrate/scanWorkspace  (also command `arMigrate.server.scanWorkspace`)
+ *     params { folders?, all?, includeIgnored?, includeAll?, withPulls?, workDoneToken? }
+ *     result { findings: WorkspaceFinding[], errors, filesScanned, target?, targetError?, pullSource? }
  *
- *   arMigrate/rewriteEdits   (also command `arMigrate.rewriteEdits`)
- *     params { mapping?: {[normalizedOrName: string]: string}, uris?: string[], folders?: string[], apply?: boolean }
- *     result { edit: WorkspaceEdit, files: number, rewritten: number, skipped: {uri, line, text, reason}[], applied?: boolean }
- *     Without `mapping`, every third-party pulled reference goes to the configured target.
+ *   arMigrate/rewriteEdits   (also command `arMigrate.server.rewriteEdits`)
+ *     params { images?, target?, digests?, mapping?, uris?, folders?, apply? }
+ *     result { edit: WorkspaceEdit, files, rewritten, skipped, applied?, error? }
+ *     Without `mapping`, the chosen third-party references go to `target` (or the configured target).
  *
  * Files are walked with the CLI's walker; open documents are read from the
  * editor (unsaved changes included), others from disk.

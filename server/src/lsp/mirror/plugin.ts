@@ -12,8 +12,8 @@ import type { ServerContext, ServerPlugin } from '../context';
 import { mirrorCodeActions } from './actions';
 import { executeMirrorCommand } from './commands';
 import { serverOptions } from './engine';
-import { MIRROR_ALL_KIND, MIRROR_AND_REWRITE_COMMAND, MIRROR_FILE_COMMAND, MIRROR_REQUEST, MirrorParams } from './protocol';
-import { handleMirror } from './requests';
+import { CHECK_CREDENTIALS_REQUEST, CheckCredentialsParams, MIRROR_ALL_KIND, MIRROR_AND_REWRITE_COMMAND, MIRROR_FILE_COMMAND, MIRROR_REQUEST, MirrorParams } from './protocol';
+import { handleCheckCredentials, handleMirror } from './requests';
 
 /** A mirror plug-in instance (one per server: it keeps the context activate() receives). */
 export function createMirrorPlugin(): ServerPlugin {
@@ -39,15 +39,19 @@ export function createMirrorPlugin(): ServerPlugin {
 
     activate(c) {
       ctx = c;
-      c.connection.onRequest(MIRROR_REQUEST, async (params: MirrorParams, token: CancellationToken) => {
-        try {
-          return await handleMirror(c, params, token);
-        } catch (err) {
-          // ResponseErrors carry a message for the user; anything else is a bug worth a stack in the log.
-          if (!(err instanceof ResponseError)) c.log.error(`arMigrate/mirror failed: ${(err as Error)?.stack ?? err}`);
-          throw err instanceof ResponseError ? err : new ResponseError(ErrorCodes.InternalError, `arMigrate/mirror failed: ${(err as Error)?.message ?? err}`);
-        }
-      });
+      /** A request handler whose unexpected failures are logged with a stack; ResponseErrors carry a message for the user. */
+      const handle = <P, R>(method: string, fn: (ctx: ServerContext, params: P, token: CancellationToken) => Promise<R>) =>
+        c.connection.onRequest(method, async (params: P, token: CancellationToken) => {
+          try {
+            return await fn(c, params, token);
+          } catch (err) {
+            if (err instanceof ResponseError) throw err;
+            c.log.error(`${method} failed: ${(err as Error)?.stack ?? err}`);
+            throw new ResponseError(ErrorCodes.InternalError, `${method} failed: ${(err as Error)?.message ?? err}`);
+          }
+        });
+      handle<MirrorParams, unknown>(MIRROR_REQUEST, handleMirror);
+      handle<CheckCredentialsParams, unknown>(CHECK_CREDENTIALS_REQUEST, handleCheckCredentials);
     },
 
     codeActions(input) {

@@ -4,6 +4,8 @@
  * depends on the client's module) plus the command ids of this plug-in.
  */
 import type {
+  CheckCredentialsParams,
+  CheckCredentialsResult,
   InitializationOptions,
   LspRange,
   MirrorImageResult,
@@ -11,10 +13,12 @@ import type {
   MirrorResult,
 } from '../../../../client/src/protocol';
 
-export type { InitializationOptions, LspRange, MirrorImageResult, MirrorParams, MirrorResult };
+export type { CheckCredentialsParams, CheckCredentialsResult, InitializationOptions, LspRange, MirrorImageResult, MirrorParams, MirrorResult };
 
 /** Client -> server request: copy images into the target (trusted workspaces only). */
 export const MIRROR_REQUEST = 'arMigrate/mirror';
+/** Client -> server request: which credential would be used for the target, and may it push there? */
+export const CHECK_CREDENTIALS_REQUEST = 'arMigrate/checkCredentials';
 
 /**
  * The quick fix's command. The VS Code client registers it itself (it calls
