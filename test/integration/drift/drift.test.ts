@@ -123,6 +123,27 @@ describe('ar-migrate drift against real registries', function () {
     assert.match(by(`pinned@`).reason, /digest only/);
   });
 
+  it('works with a private registry as the mirror base and `ar-migrate mirror` as the re-mirror', async () => {
+    await pushImage(up.url, 'team/svc', '5', { kind: 'docker-list', seed: 'svc-1' });
+    const ws = path.join(dir, 'ws4');
+    fs.mkdirSync(ws);
+    fs.writeFileSync(path.join(ws, 'Dockerfile'), `FROM ${up.host}/team/svc:5\n`);
+    const base = `${ar.host}/private/mirror`;
+    assert.equal((await cli(['migrate', '--target', base], ws)).code, 0);
+    assert.equal((await cli(['drift', '--target', base], ws)).code, 0);
+    const v2 = await pushImage(up.url, 'team/svc', '5', { kind: 'docker-list', seed: 'svc-2' });
+    const r = await cli(['drift', '--target', base, '--json'], ws);
+    assert.equal(r.code, 1);
+    const e = JSON.parse(r.stdout).entries[0];
+    assert.equal(e.status, 'drifted');
+    assert.equal(e.upstream, `${up.host}/team/svc:5`);
+    const m = await cli(['mirror', e.upstream, e.mirror], ws);
+    assert.equal(m.code, 0, m.stderr);
+    const after = await cli(['drift', '--target', base, '--json'], ws);
+    assert.equal(after.code, 0, after.stdout);
+    assert.equal(JSON.parse(after.stdout).entries[0].mirrorDigest, v2.digest);
+  });
+
   it('nothing mirrored: exit 0 with a message; usage errors exit 2', async () => {
     const ws = path.join(dir, 'ws3');
     fs.mkdirSync(ws);

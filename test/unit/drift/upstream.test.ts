@@ -16,6 +16,9 @@ describe('drift: mapping mirror names back to upstream', () => {
     assert.equal(upstreamName(`${BASE}/library/nginx`, BASE), undefined, 'BASE/library/nginx is not where docker.io/library/nginx goes');
     assert.equal(upstreamName('us-docker.pkg.dev/other-proj/mirror/nginx', BASE), undefined);
     assert.equal(upstreamName(`${BASE}`, BASE), undefined);
+    // a private / loopback registry as the mirror base
+    assert.equal(upstreamName('127.0.0.1:5002/proj/repo/127.0.0.1-5001/library/web', '127.0.0.1:5002/proj/repo'), '127.0.0.1:5001/library/web');
+    assert.equal(upstreamName('localhost:5002/m/alpine', 'localhost:5002/m'), 'docker.io/library/alpine');
   });
 
   it('inverts explicit path mappings (under the base and full names), longest first', () => {
