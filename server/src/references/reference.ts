@@ -166,9 +166,9 @@ export function looksLikeDomain(first: string): boolean {
  */
 export function parseNormalized(input: string): ParseResult<NormalizedReference> {
   if (typeof input !== 'string' || input.length === 0) return fail('empty reference');
-  const bare = input.split('@')[0].split(':')[0];
-  if (IDENTIFIER_RE.test(input) || (IDENTIFIER_RE.test(bare) && !input.includes('/'))) {
-    return fail(`invalid repository name "${bare.slice(0, 12)}…": cannot specify 64-byte hexadecimal strings`);
+  // Docker refuses a reference that is exactly an image ID (64 hex), nothing more.
+  if (IDENTIFIER_RE.test(input)) {
+    return fail(`invalid repository name "${input.slice(0, 12)}…": cannot specify 64-byte hexadecimal strings`);
   }
   const parsed = parseReference(input);
   if (!parsed.ok) return parsed;

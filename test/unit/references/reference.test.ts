@@ -97,6 +97,8 @@ describe('references: parseNormalized (Docker normalisation)', function () {
     assert.match(bad('nginx@md5:' + 'a'.repeat(32)), /unsupported digest algorithm/);
     assert.match(bad('nginx@'), /empty digest/);
     assert.match(bad(H64), /64-byte hexadecimal/);
+    // Only the bare ID is refused, as in Docker's ParseNormalizedNamed: with a tag it is a repository name.
+    assert.equal(norm(H64 + ":v1"), `docker.io/library/${H64}:v1`);
     assert.match(bad('nginx latest'), /whitespace/);
     assert.match(bad('-nginx'), /characters|separators/);
     assert.match(bad('nginx-'), /characters|separators/);
