@@ -17,8 +17,9 @@ import { CONFIG_FILE_NAME, findConfig, ProjectConfig, readConfigFile } from '../
 import { DEFAULT_MAX_FILE_SIZE } from '../workspace/walk';
 import {
   applyRewrites, buildReport, computeRewrites, dispatcherFromEnv, dryRunResult, ENDPOINTS_ENV, executeMigration,
-  formatBytes, formatReport, loadWorkspaceFiles, MigrationProgress, planMigration, resolveBase, unifiedDiff,
+  formatBytes, formatReport, loadWorkspaceFiles, MigrationProgress, planMigration, resolveBase, unifiedDiff, writeFileAtomic,
 } from '../migrate';
+import { formatImagesTxt } from '../handoff/imagesTxt';
 import { CliIO, UsageError } from './io';
 import { displayPath } from './scan';
 
@@ -44,6 +45,7 @@ is written atomically (line endings, BOM and file mode kept).
   --no-credential-helpers   never run docker-credential-* helpers or gcloud
   --retries N               retries of a failed request (default 4)
   --json                    print the report as JSON on stdout
+  --images-txt FILE         also write the images to mirror, one a line (for gcrane / "mirror --from-file")
 
 Scanning (as in "ar-migrate scan"):
   --first-party REGISTRY    a registry you own (repeatable; globs)
@@ -81,6 +83,7 @@ function parse(argv: string[]) {
         'no-credential-helpers': { type: 'boolean' },
         retries: { type: 'string' },
         json: { type: 'boolean' },
+        'images-txt': { type: 'string' },
         'first-party': { type: 'string', multiple: true },
         ignore: { type: 'string', multiple: true },
         config: { type: 'string' },
@@ -196,6 +199,15 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   for (const p of plan.unmatchedOnly) err.write(`ar-migrate migrate: --only ${p} matches no third-party image reference\n`);
 
   const toCopy = plan.images.filter((i) => i.status === 'pending');
+  if (values['images-txt']) {
+    const out = path.resolve(io.cwd, values['images-txt']);
+    try {
+      await writeFileAtomic(out, formatImagesTxt(toCopy.map((i) => i.image)));
+    } catch (e) {
+      throw new UsageError(`cannot write ${values['images-txt']}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    err.write(`wrote ${toCopy.length} image${toCopy.length === 1 ? '' : 's'} to ${values['images-txt']}\n`);
+  }
   let result;
   if (dryRun) {
     result = dryRunResult(plan);

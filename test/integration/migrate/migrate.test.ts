@@ -139,8 +139,13 @@ describe('ar-migrate migrate against real registries', function () {
     const w = ws();
     const before = Object.fromEntries(Object.keys(w.files).map((f) => [f, read(w, f)]));
     // endpoints that refuse connections: a dry run must not need them
-    const r = await cli(['migrate', '--target', BASE, '--dry-run'], w.dir, { AR_MIGRATE_REGISTRY_ENDPOINTS: `${AR}=http://127.0.0.1:9` });
+    const r = await cli(['migrate', '--target', BASE, '--dry-run', '--images-txt', 'images.txt'], w.dir, { AR_MIGRATE_REGISTRY_ENDPOINTS: `${AR}=http://127.0.0.1:9` });
     assert.equal(r.code, 0, r.stderr);
+    assert.equal(
+      fs.readFileSync(path.join(w.dir, 'images.txt'), 'utf8'),
+      ['library/alpine:3.19', 'library/nginx:1.25', 'library/postgres:16', 'team/redis:7'].map((x) => `${src.host}/${x}\n`).join(''),
+    );
+    fs.rmSync(path.join(w.dir, 'images.txt'));
     for (const f of Object.keys(w.files)) assert.equal(read(w, f), before[f], `${f} unchanged`);
     assert.equal(await manifestExists(ar.url, arRepo('library/nginx'), '1.25'), false);
     assert.match(r.stdout, /^--- a\/Dockerfile\n\+\+\+ b\/Dockerfile\n@@ /m);
