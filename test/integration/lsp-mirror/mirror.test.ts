@@ -356,4 +356,43 @@ describe('language server mirroring (real registries)', function () {
     assert.equal(a2.length, 1);
     assert.equal(a2[0].command.command, 'arMigrate.configureTarget');
   });
+
+  it('arMigrate/checkCredentials names the credential source (never the secret) and probes push access', async () => {
+    const guarded = await startRegistry({ auth: 'basic' });
+    const saved = { ep: process.env.AR_MIGRATE_REGISTRY_ENDPOINTS, dc: process.env.DOCKER_CONFIG };
+    const writeConfig = (dir: string, password: string) => {
+      fs.mkdirSync(dir, { recursive: true });
+      const auth = Buffer.from(`${guarded.credentials!.username}:${password}`).toString('base64');
+      fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ auths: { [AR]: { auth } } }));
+    };
+    try {
+      process.env.AR_MIGRATE_REGISTRY_ENDPOINTS = `${AR}=${guarded.url}`;
+      const good = path.join(tmp, 'docker-good');
+      writeConfig(good, guarded.credentials!.password);
+      process.env.DOCKER_CONFIG = good;
+      const ok = await (await start()).c.request<any>('arMigrate/checkCredentials', {});
+      assert.equal(ok.ok, true, ok.message);
+      assert.match(ok.identity, /config\.json/);
+      assert.match(ok.identity, new RegExp(`user ${guarded.credentials!.username}`));
+      assert.match(ok.message, new RegExp(`can push to ${BASE}`));
+      assert.ok(!JSON.stringify(ok).includes(guarded.credentials!.password));
+
+      const bad = path.join(tmp, 'docker-bad');
+      const wrong = 'wrong-Secret-42';
+      writeConfig(bad, wrong);
+      process.env.DOCKER_CONFIG = bad;
+      const no = await (await start()).c.request<any>('arMigrate/checkCredentials', { target: `${AR}/test-proj/other` });
+      assert.equal(no.ok, false);
+      assert.match(no.message, new RegExp(`cannot push to ${AR}/test-proj/other`));
+      assert.ok(!JSON.stringify(no).includes(wrong), 'no secret in the answer');
+
+      const none = await (await start({ target: null })).c.request<any>('arMigrate/checkCredentials', {});
+      assert.equal(none.ok, false);
+      assert.match(none.message, /arMigrate\.target/);
+    } finally {
+      process.env.AR_MIGRATE_REGISTRY_ENDPOINTS = saved.ep;
+      process.env.DOCKER_CONFIG = saved.dc;
+      await guarded.stop();
+    }
+  });
 });

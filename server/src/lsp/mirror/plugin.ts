@@ -4,7 +4,7 @@
  *     third-party images in this file" (actions.ts);
  *   - workspace/executeCommand arMigrate.mirrorAndRewrite and
  *     arMigrate.server.mirrorFile (commands.ts);
- *   - request arMigrate/mirror (requests.ts).
+ *   - requests arMigrate/mirror and arMigrate/checkCredentials (requests.ts).
  * arMigrate/rewriteEdits is served by workspaceScan.ts.
  */
 import { CancellationToken, ErrorCodes, ResponseError } from 'vscode-languageserver/node';

@@ -117,7 +117,7 @@ export async function handleCheckCredentials(ctx: ServerContext, params: CheckCr
     return { ok: true, identity, message: `can push to ${base.base}` };
   } catch (err) {
     if (abort.signal.aborted) return { ok: false, message: `checking access to ${base.base} was cancelled` };
-    const message = redact((err as Error)?.message ?? String(err));
+    const message = redact((err as Error)?.message ?? String(err)).replace(`push access to ${base.base}: `, '');
     return { ok: false, message: `cannot push to ${base.base}: ${message}` };
   } finally {
     abort.dispose();
