@@ -45,9 +45,8 @@ export async function withServerProgress<T>(
       progress.report({ message: v.message, increment });
     });
     try {
-      const result = await fn(token, workDoneToken);
-      if (token.isCancellationRequested) throw new vscode.CancellationError();
-      return result;
+      // A cancelled request still answers (e.g. MirrorResult.cancelled with what was done): callers decide.
+      return await fn(token, workDoneToken);
     } finally {
       sub.dispose();
     }
@@ -128,12 +127,16 @@ export async function mirrorAndRewrite(host: ServerHost, arg: unknown): Promise<
   const result = await mirror(host, client, [a.image], `AR Migrate: mirroring ${a.image}`);
   const done = result.results.filter((r) => r.ok);
   const failed = result.results.filter((r) => !r.ok);
+  if (result.cancelled && done.length === 0) {
+    host.log.info(`Mirroring ${a.image} cancelled; nothing was rewritten`);
+    void vscode.window.showInformationMessage(`AR Migrate: mirroring ${a.image} cancelled; nothing was rewritten.`);
+    return;
+  }
   if (failed.length) {
     const c = await vscode.window.showErrorMessage(`AR Migrate: ${failureMessage(failed)}`, 'Show log');
     if (c) host.log.show(true);
     return;
   }
-  if (result.cancelled) return;
   await applyRewrites(host, client, done.map((r) => r.source), a.uri ? [a.uri] : undefined);
 }
 

@@ -15,6 +15,7 @@ import { CodeServer, ensureHostInstalled, REPO_ROOT, scratchDir, startCodeServer
 import { gotoLine, openFile, openWorkbench, runCommand, screenshot, waitFor, Workbench } from './harness/browser';
 import { startRegistry, RegistryHandle } from '../harness/registry';
 import { manifestExists, pushImage } from '../harness/images';
+import { startFaultProxy, FaultProxyHandle } from '../harness/faultProxy';
 
 const AR_HOST = 'us-central1-docker.pkg.dev';
 const TARGET = `${AR_HOST}/my-project/mirror`;
@@ -22,6 +23,7 @@ const TARGET = `${AR_HOST}/my-project/mirror`;
 describe('e2e: mirroring from the UI (code-server, loopback registries)', function () {
   this.timeout(600_000);
   let source: RegistryHandle | undefined;
+  let proxy: FaultProxyHandle | undefined;
   let ar: RegistryHandle | undefined;
   let cs: CodeServer | undefined;
   let wb: Workbench | undefined;
@@ -90,6 +92,7 @@ describe('e2e: mirroring from the UI (code-server, loopback registries)', functi
   after(async () => {
     await wb?.close();
     await cs?.stop();
+    await proxy?.stop();
     await Promise.all([source?.stop(), ar?.stop()]);
     if (root) fs.rmSync(root, { recursive: true, force: true });
   });
@@ -156,5 +159,43 @@ describe('e2e: mirroring from the UI (code-server, loopback registries)', functi
     }, 60_000);
     const yaml = fs.readFileSync(path.join(folder, 'deploy', 'workers.yaml'), 'utf8');
     assert.ok(yaml.includes(`"${source!.host}/team/missing:9.9"`), 'the image that failed is not rewritten');
+  });
+
+  it('shows copy progress and cancels from the notification without rewriting', async () => {
+    await pushImage(source!.url, 'team/big', '5.0', { kind: 'schema2', layers: 2, layerSize: 1_500_000, seed: 'big' });
+    // Blobs of the source crawl through a throttling proxy, so there is time to cancel.
+    proxy = await startFaultProxy(source!.url, [{ method: 'GET', path: /\/blobs\/sha256:/, action: { type: 'throttle', bytesPerSecond: 48 * 1024 } }]);
+    const ref = `${proxy.host}/team/big:5.0`;
+    const file = path.join(folder, 'slow.Dockerfile');
+    fs.writeFileSync(file, `FROM ${ref}\n`);
+    await openFile(page, 'slow.Dockerfile');
+    await waitFor('a warning squiggle', async () => (await page.locator('.editor-instance .monaco-editor .squiggly-warning').count()) >= 1, 120_000);
+    await gotoLine(page, 1, 8);
+    await waitFor('the quick fix menu', async () => {
+      await page.keyboard.press('Control+.');
+      try {
+        await page.locator('.action-widget .monaco-list-row').first().waitFor({ state: 'visible', timeout: 5000 });
+        return true;
+      } catch {
+        await page.keyboard.press('Escape');
+        return false;
+      }
+    }, 60_000, 500);
+    const focused = page.locator('.action-widget .monaco-list-row.focused');
+    for (let i = 0; i < 20; i++) {
+      const t = (await focused.count()) ? ((await focused.first().textContent()) ?? '') : '';
+      if (/Mirror to Artifact Registry and rewrite/i.test(t)) break;
+      await page.keyboard.press('ArrowDown');
+    }
+    await page.keyboard.press('Enter');
+    const toast = page.locator('.notifications-toasts .notification-list-item', { hasText: /AR Migrate: mirroring/ });
+    await waitFor('progress with bytes', async () => /\d+(\.\d+)? (KB|MB)/.test((await toast.first().textContent().catch(() => '')) ?? ''), 120_000, 250);
+    await screenshot(page, 'mirror-5-progress');
+    await toast.first().locator('.monaco-button', { hasText: 'Cancel' }).click();
+    await page.locator('.notifications-toasts .notification-list-item', { hasText: /cancelled; nothing was rewritten/ }).first().waitFor({ timeout: 60_000 });
+    assert.equal(fs.readFileSync(file, 'utf8'), `FROM ${ref}\n`, 'the file is unchanged');
+    const line = ((await page.locator('.editor-instance .monaco-editor .view-line').first().textContent()) ?? '').replace(/\u00a0/g, ' ');
+    assert.ok(line.includes(`FROM ${ref}`), `the editor is unchanged (${line})`);
+    assert.equal(await manifestExists(ar!.url, `my-project/mirror/${proxy.host.replace(':', '-')}/team/big`, '5.0'), false, 'no manifest was pushed');
   });
 });
