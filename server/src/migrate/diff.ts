@@ -23,8 +23,26 @@ export function splitKeepEol(text: string): string[] {
 
 type Op = { kind: ' ' | '-' | '+'; line: string };
 
-/** Myers' O((N+M)D) shortest edit script over lines; falls back to replace-all past `maxD`. */
-function diffLines(a: string[], b: string[], maxD = 4000): Op[] {
+/** Same line count (the usual rewrite: references change within lines): line by line, runs grouped. */
+function diffSameLength(a: string[], b: string[]): Op[] {
+  const ops: Op[] = [];
+  for (let i = 0; i < a.length; ) {
+    if (a[i] === b[i]) {
+      ops.push({ kind: ' ', line: a[i++] });
+      continue;
+    }
+    let j = i;
+    while (j < a.length && a[j] !== b[j]) j++;
+    for (let k = i; k < j; k++) ops.push({ kind: '-', line: a[k] });
+    for (let k = i; k < j; k++) ops.push({ kind: '+', line: b[k] });
+    i = j;
+  }
+  return ops;
+}
+
+/** Myers' O((N+M)D) shortest edit script over lines; falls back to replace-all past `maxD` (bounded memory). */
+function diffLines(a: string[], b: string[], maxD = 1000): Op[] {
+  if (a.length === b.length) return diffSameLength(a, b);
   // Common prefix and suffix first: rewrites change few lines of long files.
   let pre = 0;
   while (pre < a.length && pre < b.length && a[pre] === b[pre]) pre++;

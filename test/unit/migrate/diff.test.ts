@@ -97,3 +97,16 @@ describe('migrate/diff: unified diffs', () => {
     assert.equal(gitApply('f', a, unifiedDiff('f', a, b)), b);
   });
 });
+
+describe('migrate/diff: large inputs', () => {
+  it('a 50,000-line file with every other line changed, and one with many inserted lines, stay valid and bounded', () => {
+    const lines = Array.from({ length: 50_000 }, (_, i) => `image: nginx:${i}`);
+    const a = lines.join('\n') + '\n';
+    const b = lines.map((l, i) => (i % 2 ? l.replace('nginx', 'us-docker.pkg.dev/p-proj/r/nginx') : l)).join('\n') + '\n';
+    const d = unifiedDiff('big.yaml', a, b);
+    assert.equal((d.match(/^-image/gm) ?? []).length, 25_000);
+    const ins = lines.flatMap((l, i) => (i % 10 === 0 ? [l, `# note ${i}`] : [l])).join('\n') + '\n';
+    const d2 = unifiedDiff('big.yaml', a, ins);
+    assert.equal((d2.match(/^\+# note/gm) ?? []).length, 5_000);
+  });
+});
