@@ -55,6 +55,8 @@ export async function scanPaths(roots: readonly string[], options: ScanOptions):
   const walked = await walk(roots, options);
   const files: ScannedFile[] = [];
   const errors: ScanError[] = walked.problems.map((p) => ({ path: p.path, message: p.message }));
+  // Files named on the command line: say why one gave nothing instead of passing over it.
+  const explicitFiles = new Set(roots.filter((r) => walked.files.some((f) => f.path === r)));
   let done = 0;
   for (const f of walked.files) {
     if (options.signal?.aborted) {
@@ -66,12 +68,15 @@ export async function scanPaths(roots: readonly string[], options: ScanOptions):
     done++;
     options.onProgress?.(done, walked.files.length, f.path);
     if (done % 64 === 0) await new Promise<void>((resolve) => setImmediate(resolve)); // progress, signals
+    const explicit = explicitFiles.has(f.path);
     if (!('text' in read)) {
       if ('error' in read) errors.push({ path: f.path, message: read.error });
+      else if (explicit) errors.push({ path: f.path, message: 'skipped: binary file' });
       continue;
     }
     const r = scanText(f.path, read.text, options.policy);
     if (r.fileKind !== 'unknown') files.push({ path: f.path, fileKind: r.fileKind, findings: r.findings });
+    else if (explicit) errors.push({ path: f.path, message: 'skipped: neither a Dockerfile nor YAML (by name or content)' });
     for (const e of r.errors) errors.push({ path: f.path, line: e.line, message: e.message });
   }
   return { files, errors, filesRead: done };

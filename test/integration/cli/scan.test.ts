@@ -140,6 +140,9 @@ describe('ar-migrate scan', function () {
     // A file given by name is always read (its kind sniffed from the content), even in a skipped directory.
     const explicit = JSON.parse((await scan(['--json', 'notes.txt', 'node_modules/x/Dockerfile'], tmp)).stdout);
     assert.deepEqual(explicit.findings.map((f: any) => f.text), ['a5:1', 'a2:1']);
+    fs.writeFileSync(path.join(tmp, 'readme.md'), '# hello\n');
+    const md = JSON.parse((await scan(['--json', 'readme.md'], tmp)).stdout);
+    assert.deepEqual(md.errors, [{ file: 'readme.md', line: 0, message: 'skipped: neither a Dockerfile nor YAML (by name or content)' }]);
     const all = JSON.parse((await scan(['--json', '--no-default-excludes'], tmp)).stdout);
     assert.ok(all.findings.some((f: any) => f.text === 'a2:1'));
   });
