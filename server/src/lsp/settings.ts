@@ -59,6 +59,9 @@ const SEVERITIES: Record<string, SeverityName> = {
   ignore: 'off',
 };
 
+/** LSP DiagnosticSeverity numbers, 0 = off. */
+const NUMERIC_SEVERITIES: Record<number, SeverityName> = { 0: 'off', 1: 'error', 2: 'warning', 3: 'information', 4: 'hint' };
+
 /** `thirdPartyImage` -> `third-party-image`. */
 function codeOf(key: string): DiagnosticCode | undefined {
   const kebab = key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
@@ -97,7 +100,7 @@ export function mergeSettings(base: Settings, input: unknown): Settings {
   for (const [k, v] of Object.entries(raw)) if (k.startsWith('severity.')) sev[k.slice(9)] = v;
   for (const [k, v] of Object.entries(sev)) {
     const code = codeOf(k);
-    const s = typeof v === 'string' ? SEVERITIES[v.toLowerCase()] : undefined;
+    const s = typeof v === 'string' ? SEVERITIES[v.toLowerCase()] : typeof v === 'number' ? NUMERIC_SEVERITIES[v] : undefined;
     if (code && s) out.severity[code] = s;
   }
   return out;
