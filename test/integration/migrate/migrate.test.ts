@@ -281,6 +281,22 @@ describe('ar-migrate migrate against real registries', function () {
     assert.equal(JSON.parse(again.stdout).summary.images, 0);
   });
 
+  it('--platform copies one platform and --pin-digest pins the digest that was really pushed', async () => {
+    const w = ws();
+    const base = `${AR}/test-proj/platforms`;
+    const r = await cli(['migrate', 'Dockerfile', '--target', base, '--only', `${src.host}/library/alpine`, '--platform', 'linux/arm64', '--pin-digest', '--json'], w.dir, env);
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    const img = JSON.parse(r.stdout).images.find((i: { image: string }) => i.image.endsWith('alpine:3.19'));
+    assert.equal(img.status, 'copied');
+    assert.equal(img.sourceDigest, images.alpine.digest);
+    const arm = images.alpine.children.find((c) => c.platform.os === 'linux' && c.platform.architecture === 'arm64')!;
+    assert.equal(img.targetDigest, arm.digest);
+    assert.match(img.warnings.join(' '), /only linux\/arm64 copied/);
+    const repo = `test-proj/platforms/${src.host.replace(':', '-')}/library/alpine`;
+    assert.equal((await getManifest(ar.url, repo, '3.19')).digest, arm.digest);
+    assert.ok(read(w, 'Dockerfile').startsWith(`ARG BASE=${AR}/${repo}:3.19@${arm.digest}\n`));
+  });
+
   it('usage errors exit 2', async () => {
     const w = ws();
     assert.equal((await cli(['migrate'], w.dir)).code, 2);
