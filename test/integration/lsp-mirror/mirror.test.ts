@@ -280,6 +280,11 @@ describe('language server mirroring (real registries)', function () {
       workDoneToken: token,
     });
     assert.equal(res.cancelled, undefined);
+    assert.deepEqual(
+      res.results.map((r: any) => r.source),
+      [`${src.host}/library/nginx:1.25`, `${src.host}/team/redis:7`, `${src.host}/library/nope:1`, 'Not A Reference'],
+      'one result per image, in input order',
+    );
     const by = new Map(res.results.map((r: any) => [r.source, r]));
     const nginx: any = by.get(`${src.host}/library/nginx:1.25`);
     assert.equal(nginx.ok, true);

@@ -74,23 +74,43 @@ export interface MirrorJob {
   target: string;
 }
 
-/** Jobs for source images (deduplicated); invalid ones come back as failed results naming the image. */
-export function planJobs(images: readonly string[], base: TargetBase, pathMapping: PathMapping): { jobs: MirrorJob[]; invalid: MirrorImageResult[] } {
+/**
+ * Jobs for source images (deduplicated); invalid ones come back as failed
+ * results naming the image. `order` maps each input to its job or invalid
+ * result, so results can be given back in input order.
+ */
+export function planJobs(
+  images: readonly string[],
+  base: TargetBase,
+  pathMapping: PathMapping,
+): { jobs: MirrorJob[]; invalid: MirrorImageResult[]; order: ({ job: number } | { invalid: number })[] } {
   const jobs: MirrorJob[] = [];
   const invalid: MirrorImageResult[] = [];
-  const seen = new Set<string>();
+  const order: ({ job: number } | { invalid: number })[] = [];
+  const seen = new Map<string, number>();
   for (const image of images) {
     const text = typeof image === 'string' ? image.trim() : '';
     const r = parseNormalized(text);
     if (!r.ok) {
+      order.push({ invalid: invalid.length });
       invalid.push({ source: String(image), target: '', ok: false, error: `"${String(image)}" is not a valid image reference: ${r.error}` });
       continue;
     }
-    if (seen.has(r.value.normalized)) continue;
-    seen.add(r.value.normalized);
+    const known = seen.get(r.value.normalized);
+    if (known !== undefined) {
+      order.push({ job: known });
+      continue;
+    }
+    seen.set(r.value.normalized, jobs.length);
+    order.push({ job: jobs.length });
     jobs.push({ source: r.value.normalized, target: targetReference(r.value, base, { pathMapping }) });
   }
-  return { jobs, invalid };
+  return { jobs, invalid, order };
+}
+
+/** Results in input order (one per input image; a repeated image repeats its result). */
+export function inInputOrder(plan: ReturnType<typeof planJobs>, results: readonly MirrorImageResult[]): MirrorImageResult[] {
+  return plan.order.map((o) => ('job' in o ? results[o.job] : plan.invalid[o.invalid]));
 }
 
 export interface RunOptions {

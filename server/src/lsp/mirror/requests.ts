@@ -14,7 +14,7 @@ import { pushScope } from '../../registry/auth';
 import { header } from '../../registry/client';
 import { MirrorSession } from '../../registry/copy';
 import { redact } from '../../registry/errors';
-import { abortOn, concurrencyOf, endpointDispatcher, planJobs, resolveBase, runMirror, serverOptions, UNTRUSTED_MESSAGE } from './engine';
+import { abortOn, concurrencyOf, endpointDispatcher, inInputOrder, planJobs, resolveBase, runMirror, serverOptions, UNTRUSTED_MESSAGE } from './engine';
 import { displayName, MirrorProgress } from './progress';
 import type { CheckCredentialsParams, CheckCredentialsResult, MirrorParams, MirrorResult } from './protocol';
 
@@ -30,7 +30,8 @@ export async function handleMirror(ctx: ServerContext, params: MirrorParams | un
   } catch (err) {
     throw new ResponseError(ErrorCodes.InvalidParams, (err as Error).message);
   }
-  const { jobs, invalid } = planJobs(params.images, base, settings.settings.pathMapping);
+  const plan = planJobs(params.images, base, settings.settings.pathMapping);
+  const { jobs } = plan;
   const reporter = params.workDoneToken !== undefined ? ctx.connection.window.attachWorkDoneProgress(params.workDoneToken) : undefined;
   const abort = abortOn(token);
   const progress = new MirrorProgress(jobs.map((j) => j.source), { report: (message, percentage) => reporter?.report(percentage, message) });
@@ -46,7 +47,7 @@ export async function handleMirror(ctx: ServerContext, params: MirrorParams | un
       onProgress: (e) => progress.onEvent(e),
       onImageDone: (r) => progress.finish(r.source),
     });
-    const results = [...invalid, ...run.results];
+    const results = inInputOrder(plan, run.results);
     for (const r of results) {
       if (r.ok) ctx.log.info(`mirrored ${r.source} -> ${r.target} (${r.digest})`);
       else ctx.log.error(`mirroring ${r.source} failed: ${r.error ?? 'unknown error'}`);
