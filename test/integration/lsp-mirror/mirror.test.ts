@@ -51,7 +51,7 @@ describe('language server mirroring (real registries)', function () {
   /** host-path component of a loopback source under the target (`127.0.0.1:5000` -> `127.0.0.1-5000`). */
   const targetRepo = (host: string, repo: string) => `test-proj/mirror/${host.replace(':', '-')}/${repo}`;
 
-  const start = async (opts: { trusted?: boolean; target?: string | null; storagePath?: string; extensionVersion?: string } = {}) => {
+  const start = async (opts: { trusted?: boolean; target?: string | null; storagePath?: string; extensionVersion?: string; documentChanges?: boolean } = {}) => {
     const initializationOptions: Record<string, unknown> = { trusted: opts.trusted ?? true, insecureRegistries: [] };
     if (opts.storagePath) initializationOptions.storagePath = opts.storagePath;
     if (opts.extensionVersion !== undefined) initializationOptions.extensionVersion = opts.extensionVersion;
@@ -60,6 +60,7 @@ describe('language server mirroring (real registries)', function () {
       rootPath: ws,
       initializationOptions,
       settings: opts.target === null ? {} : { target: opts.target ?? BASE },
+      documentChanges: opts.documentChanges,
     });
     clients.push(c);
     const rec: Recorder = { edits: [], progressTokens: [] };
@@ -187,6 +188,31 @@ describe('language server mirroring (real registries)', function () {
     assert.equal(prog[0]?.cancellable, true);
     assert.ok(prog.some((p) => p.kind === 'report' && /alpine:3\.19 - \d+\/\d+ blobs, [\d.]+ (B|KB|MB) \/ [\d.]+ (B|KB|MB)/.test(p.message)), JSON.stringify(prog));
     assert.equal(prog[prog.length - 1].kind, 'end');
+  });
+
+  it('an image already at the target is verified without copying; the edit is versioned (documentChanges) and follows moved text', async () => {
+    const { c, rec } = await start({ documentChanges: true });
+    const text = `services:\n  db:\n    image: ${src.host}/library/postgres-missing:1\n  cache:\n    image: ${src.host}/team/app:2 # app\n`;
+    const { u, diags } = await openDoc(c, 'versioned/compose.yaml', text, 'yaml');
+    const d = diags.find((x) => x.message.includes('team/app'))!;
+    const [action] = (await codeActions(c, u, d)).filter((a) => a.title === 'Mirror to Artifact Registry and rewrite');
+    // Mirror once (through arMigrate/mirror), so the quick fix finds it up to date.
+    const first = await c.request<any>('arMigrate/mirror', { images: [`${src.host}/team/app:2`] });
+    assert.equal(first.results[0].ok, true);
+    // Two lines inserted above: the reference moves.
+    const moved = `# header\n# more\n${text}`;
+    await c.change(u, 2, [{ text: moved }]);
+    await c.waitForDiagnostics(u, (ds) => ds.some((x) => x.code === 'third-party-image' && x.range.start.line === d.range.start.line + 2));
+    const result = await c.request<any>('workspace/executeCommand', { command: action.command.command, arguments: action.command.arguments });
+    assert.equal(result.results[0].ok, true, result.results[0].error);
+    assert.equal(result.results[0].digest, images.app.digest);
+    assert.equal(result.results[0].bytes, 0, 'nothing copied the second time');
+    assert.equal(rec.edits.length, 1);
+    const dc = rec.edits[0].edit.documentChanges;
+    assert.equal(dc.length, 1);
+    assert.deepEqual(dc[0].textDocument, { uri: u, version: 2 });
+    const t = src.host.replace(':', '-');
+    assert.equal(applyTextEdits(moved, dc[0].edits), moved.replace(`${src.host}/team/app:2`, `${BASE}/${t}/team/app:2`));
   });
 
   it('a failing copy (missing image) edits nothing and shows an error naming the image', async () => {
