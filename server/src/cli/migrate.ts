@@ -188,7 +188,8 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const err = io.stderr;
   const show = (p: string) => displayPath(io.cwd, p);
 
-  const loaded = await loadWorkspaceFiles(setup.roots, { policy: setup.policy, signal: io.signal, ...setup.walk });
+  const under = setup.base.base + '/';
+  const loaded = await loadWorkspaceFiles(setup.roots, { policy: setup.policy, signal: io.signal, ...setup.walk, keep: (f) => Boolean(f.ref?.name.startsWith(under)) });
   for (const e of loaded.errors) err.write(`${show(e.path)}${e.line !== undefined ? `:${e.line + 1}` : ''}: ${e.message}\n`);
   let plan;
   try {

@@ -12,6 +12,7 @@
  * The language server may instead turn `changes[i].edits` into a WorkspaceEdit.
  */
 import * as fs from 'node:fs/promises';
+import type { Finding } from '../model';
 import { scanPaths, scanText, ScanError, ScanOptions } from '../workspace/scan';
 import { applyRewrites, computeRewrites, FileChange, FileOutcome } from './apply';
 import { dryRunResult, executeMigration, ExecuteOptions, ExecutionResult } from './execute';
@@ -37,12 +38,12 @@ export interface LoadedWorkspace {
  * the text of every file with migration candidates. Findings are recomputed
  * on exactly that text so the rewrite ranges match it.
  */
-export async function loadWorkspaceFiles(roots: readonly string[], options: ScanOptions): Promise<LoadedWorkspace> {
+export async function loadWorkspaceFiles(roots: readonly string[], options: ScanOptions & { keep?: (f: Finding) => boolean }): Promise<LoadedWorkspace> {
   const scanned = await scanPaths(roots, options);
   const files: PlanInputFile[] = [];
   const errors = [...scanned.errors];
   for (const f of scanned.files) {
-    if (!f.findings.some(isCandidate)) continue;
+    if (!f.findings.some((x) => isCandidate(x) || (options.keep?.(x) ?? false))) continue;
     let text: string;
     try {
       text = (await fs.readFile(f.path)).toString('utf8');

@@ -63,6 +63,8 @@ export interface MigrationPlan {
   files: Map<string, PlanInputFile>;
   /** --only patterns that matched no image. */
   unmatchedOnly: string[];
+  /** References that already point under the base (migrated before). */
+  alreadyMigrated: PlannedReference[];
 }
 
 export type BaseInput = string | TargetBase;
@@ -157,8 +159,13 @@ export function planMigration(files: readonly PlanInputFile[], base: BaseInput, 
   const used = new Set<string>();
   const byKey = new Map<string, PlannedImage>();
   const planFiles = new Map<string, PlanInputFile>();
+  const alreadyMigrated: PlannedReference[] = [];
   for (const file of files) {
     for (const f of file.findings) {
+      if (!f.error && f.ref && !f.ignored && f.ref.name.startsWith(b.base + '/')) {
+        alreadyMigrated.push({ file: file.path, finding: f });
+        continue;
+      }
       if (!isCandidate(f)) continue;
       const ref = f.ref!;
       if (matchers.length) {
@@ -195,5 +202,6 @@ export function planMigration(files: readonly PlanInputFile[], base: BaseInput, 
     images: [...byKey.values()],
     files: planFiles,
     unmatchedOnly: matchers.map((m) => m.pattern).filter((p) => !used.has(p)),
+    alreadyMigrated,
   };
 }

@@ -52,6 +52,8 @@ export interface MigrationReport {
     filesSkipped: number;
     filesFailed: number;
     bytesMoved: number;
+    /** References found that already point under the target (migrated before). */
+    alreadyMigrated: number;
   };
 }
 
@@ -129,6 +131,7 @@ export function buildReport(
       filesSkipped: files.filter((f) => f.status === 'changed-on-disk' || f.status === 'not-written').length,
       filesFailed: files.filter((f) => f.status === 'failed').length,
       bytesMoved: result.bytesMoved,
+      alreadyMigrated: plan.alreadyMigrated.length,
     },
   };
 }
@@ -173,8 +176,13 @@ export function formatReport(r: MigrationReport): string {
     for (const f of badFiles) out.push(`  ${f.file}: ${f.message ?? f.status}`);
   }
   const s = r.summary;
-  if (s.images === 0) {
-    out.push('Nothing to migrate: no third-party image reference to mirror was found.');
+  if (s.images - s.skipped === 0) {
+    out.push(
+      s.alreadyMigrated
+        ? `Nothing to migrate: ${plural(s.alreadyMigrated, 'reference')} already point${s.alreadyMigrated === 1 ? 's' : ''} at ${r.target} (check them against upstream with: ar-migrate drift --target ${r.target}).`
+        : 'Nothing to migrate: no third-party image reference to mirror was found.',
+    );
+    if (s.skipped) out.push(`${plural(s.skipped, 'image')} skipped (see above).`);
   } else if (r.dryRun) {
     out.push(
       `Dry run: would mirror ${plural(s.planned, 'image')} and rewrite ${plural(s.referencesRewritten, 'reference')} in ${plural(s.filesRewritten, 'file')}` +

@@ -208,6 +208,10 @@ describe('ar-migrate migrate against real registries', function () {
     const d2 = JSON.parse(again.stdout);
     assert.equal(d2.summary.copied, 0);
     assert.equal(d2.images.filter((i: { status: string }) => i.status !== 'skipped').length, 0);
+    assert.equal(d2.summary.alreadyMigrated, 6);
+    const text = await cli(['migrate', '--target', BASE], w.dir, env);
+    assert.equal(text.code, 0);
+    assert.match(text.stdout, /Nothing to migrate: 6 references already point at us-docker\.pkg\.dev\/test-proj\/mirror/);
     for (const f of Object.keys(w.files)) assert.equal(read(w, f), snapshot[f]);
 
     // a fresh checkout of the same sources: every image is up to date, files rewritten the same way

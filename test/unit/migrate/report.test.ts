@@ -46,7 +46,7 @@ describe('migrate/report', () => {
     ]);
     assert.deepEqual({ ...r.summary }, {
       images: 4, copied: 1, upToDate: 1, skipped: 1, failed: 1, cancelled: 0, planned: 0,
-      references: 5, referencesRewritten: 2, filesRewritten: 1, filesSkipped: 0, filesFailed: 0, bytesMoved: 2048,
+      references: 5, referencesRewritten: 2, filesRewritten: 1, filesSkipped: 0, filesFailed: 0, bytesMoved: 2048, alreadyMigrated: 0,
     });
     const text = formatReport(r);
     assert.match(text, /^Copied:\n {2}docker\.io\/library\/nginx:1\.27 -> us-central1-docker\.pkg\.dev\/my-project\/mirror\/nginx:1\.27@sha256:c+ \(1 reference in 1 file, 1 rewritten\)$/m);
