@@ -21,8 +21,7 @@ import { familiarName, formatReference, NormalizedReference } from '../reference
 import { parseTargetBase, rewriteFile, TargetBase, targetName } from '../edits/rewrite';
 import type { Finding } from '../model';
 import { findConfig } from '../workspace/config';
-import { readTextFile, scanText } from '../workspace/scan';
-import { walk } from '../workspace/walk';
+import { scanPaths } from '../workspace/scan';
 import type { ServerContext } from './context';
 import type { EffectiveSettings } from './settings';
 
@@ -132,35 +131,27 @@ async function collect(
       } catch (err) {
         errors.push({ uri: folderUri, file: '.ar-migrate.json', message: (err as Error).message });
       }
-      progress?.report(`listing ${path.basename(root)}…`);
-      const walked = await walk([root], { signal: controller.signal, exclude });
-      for (const p of walked.problems) {
-        errors.push({ uri: pathToFileURL(p.path).toString(), file: rel(root, p.path), message: p.message });
-      }
-      let i = 0;
-      for (const f of walked.files) {
-        if (controller.signal.aborted) throw new Error('cancelled');
-        i++;
-        if (i % 25 === 0) progress?.report(Math.round((i / walked.files.length) * 100), `${i}/${walked.files.length} files`);
-        const uri = pathToFileURL(f.path).toString();
-        const open = ctx.state(uri);
-        const fileSettings = await ctx.settingsFor(uri);
-        if (open) {
-          const a = open.analyze(fileSettings);
-          for (const e of a.errors) errors.push({ uri, file: rel(root, f.path), line: e.line, message: e.message });
-          if (a.fileKind !== 'unknown') out.push({ uri, file: rel(root, f.path), folder: folderUri, text: open.document.getText(), findings: a.findings, settings: fileSettings });
-          continue;
-        }
-        const read = readTextFile(f.path);
-        if (!('text' in read)) {
-          if ('error' in read) errors.push({ uri, file: rel(root, f.path), message: read.error });
-          continue;
-        }
-        const text = read.text;
-        const r = scanText(f.path, text, fileSettings.policy);
-        for (const e of r.errors) errors.push({ uri, file: rel(root, f.path), line: e.line, message: e.message });
-        if (r.fileKind !== 'unknown') out.push({ uri, file: rel(root, f.path), folder: folderUri, text, findings: r.findings, settings: fileSettings });
-        if (i % 50 === 0) await new Promise((res) => setImmediate(res)); // keep answering other requests
+      const settings = await ctx.settingsFor(folderUri);
+      progress?.report(`scanning ${path.basename(root)}…`);
+      const res = await scanPaths([root], {
+        policy: settings.policy,
+        exclude,
+        signal: controller.signal,
+        keepText: true,
+        onProgress: (done, total) => {
+          if (done % 25 === 0) progress?.report(Math.round((done / total) * 100), `${done}/${total} files`);
+        },
+        // Open documents count as the editor has them (unsaved changes included).
+        override: (file) => {
+          const open = ctx.state(pathToFileURL(file).toString());
+          if (!open) return undefined;
+          const a = open.analyze(settings);
+          return { fileKind: a.fileKind, findings: a.findings, errors: a.errors, text: open.document.getText() };
+        },
+      });
+      for (const e of res.errors) errors.push({ uri: pathToFileURL(e.path).toString(), file: rel(root, e.path), line: e.line, message: e.message });
+      for (const f of res.files) {
+        out.push({ uri: pathToFileURL(f.path).toString(), file: rel(root, f.path), folder: folderUri, text: f.text ?? '', findings: f.findings, settings });
       }
     }
   } finally {

@@ -17,6 +17,8 @@ export interface ScannedFile {
   path: string;
   fileKind: FileKind;
   findings: Finding[];
+  /** The text analysed (with `keepText`). */
+  text?: string;
 }
 
 export interface ScanError {
@@ -37,6 +39,10 @@ export interface ScanResult {
 
 export interface ScanOptions extends WalkOptions {
   policy: Policy;
+  /** Keep each file's text in the result (for rewrites). */
+  keepText?: boolean;
+  /** Analysis from elsewhere for a path (an editor's open document), instead of reading the disk. */
+  override?: (file: string) => (ReturnType<typeof scanText> & { text: string }) | undefined;
   /** Called after each file (progress). */
   onProgress?: (done: number, total: number, file: string) => void;
 }
@@ -64,18 +70,21 @@ export async function scanPaths(roots: readonly string[], options: ScanOptions):
       e.name = 'AbortError';
       throw e;
     }
-    const read = readTextFile(f.path, options.maxFileSize);
     done++;
     options.onProgress?.(done, walked.files.length, f.path);
-    if (done % 64 === 0) await new Promise<void>((resolve) => setImmediate(resolve)); // progress, signals
+    if (done % 64 === 0) await new Promise<void>((resolve) => setImmediate(resolve)); // progress, signals, other requests
     const explicit = explicitFiles.has(f.path);
-    if (!('text' in read)) {
-      if ('error' in read) errors.push({ path: f.path, message: read.error });
-      else if (explicit) errors.push({ path: f.path, message: 'skipped: binary file' });
-      continue;
+    let r = options.override?.(f.path);
+    if (!r) {
+      const read = readTextFile(f.path, options.maxFileSize);
+      if (!('text' in read)) {
+        if ('error' in read) errors.push({ path: f.path, message: read.error });
+        else if (explicit) errors.push({ path: f.path, message: 'skipped: binary file' });
+        continue;
+      }
+      r = { ...scanText(f.path, read.text, options.policy), text: read.text };
     }
-    const r = scanText(f.path, read.text, options.policy);
-    if (r.fileKind !== 'unknown') files.push({ path: f.path, fileKind: r.fileKind, findings: r.findings });
+    if (r.fileKind !== 'unknown') files.push({ path: f.path, fileKind: r.fileKind, findings: r.findings, ...(options.keepText ? { text: r.text } : {}) });
     else if (explicit) errors.push({ path: f.path, message: 'skipped: neither a Dockerfile nor YAML (by name or content)' });
     for (const e of r.errors) errors.push({ path: f.path, line: e.line, message: e.message });
   }
