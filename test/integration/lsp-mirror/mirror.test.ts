@@ -232,6 +232,38 @@ describe('language server mirroring (real registries)', function () {
     assert.ok(fs.readFileSync(path.join(tmp, 'storage', 'mirror.log'), 'utf8').includes('FAILED'), 'mirror log written');
   });
 
+  it('an error offers "Show log" to clients that can open documents; choosing it opens the mirror log', async () => {
+    const storage = path.join(tmp, 'storage-showlog');
+    const c = new LspClient({ serverPath, rootPath: ws, settings: { target: BASE } });
+    clients.push(c);
+    const shown: string[] = [];
+    const asked: any[] = [];
+    c.connection.onRequest('window/showMessageRequest', (p: any) => {
+      asked.push(p);
+      return p.actions?.find((a: any) => a.title === 'Show log') ?? null;
+    });
+    c.connection.onRequest('window/showDocument', (p: { uri: string }) => {
+      shown.push(p.uri);
+      return { success: true };
+    });
+    c.connection.onRequest('window/workDoneProgress/create', () => null);
+    await c.connection.sendRequest('initialize', {
+      processId: process.pid,
+      rootUri: uri(ws),
+      workspaceFolders: [{ uri: uri(ws), name: 'ws' }],
+      initializationOptions: { trusted: true, insecureRegistries: [], storagePath: storage },
+      capabilities: { workspace: { configuration: true }, window: { workDoneProgress: true, showDocument: { support: true }, showMessage: { messageActionItems: { additionalPropertiesSupport: false } } } },
+    });
+    await c.connection.sendNotification('initialized', {});
+    const r = await c.request<any>('workspace/executeCommand', { command: 'arMigrate.mirrorAndRewrite', arguments: [{ image: `${src.host}/library/ghost:9` }] });
+    assert.equal(r.results[0].ok, false);
+    await waitUntil('showDocument', () => shown.length === 1);
+    assert.equal(asked[0].type, 1);
+    assert.match(asked[0].message, /could not mirror .*library\/ghost:9/);
+    assert.equal(shown[0], uri(path.join(storage, 'mirror.log')));
+    assert.match(fs.readFileSync(path.join(storage, 'mirror.log'), 'utf8'), /FAILED .*library\/ghost:9: .*not found/);
+  });
+
   it('does not edit when the reference is gone from the document after the copy', async () => {
     const { c, rec } = await start();
     const text = `services:\n  cache:\n    image: ${src.host}/team/redis:7\n`;
