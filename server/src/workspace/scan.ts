@@ -8,7 +8,7 @@ import { analyze } from '../analyze';
 import { extractReferences } from '../extract';
 import type { FileKind, Finding } from '../model';
 import type { Policy } from '../references/policy';
-import { readTextFile, walk, WalkOptions } from './walk';
+import { abortError, readTextFile, walk, WalkOptions } from './walk';
 
 export { readTextFile };
 
@@ -65,11 +65,7 @@ export async function scanPaths(roots: readonly string[], options: ScanOptions):
   const explicitFiles = new Set(roots.filter((r) => walked.files.some((f) => f.path === r)));
   let done = 0;
   for (const f of walked.files) {
-    if (options.signal?.aborted) {
-      const e = new Error('cancelled');
-      e.name = 'AbortError';
-      throw e;
-    }
+    if (options.signal?.aborted) throw abortError();
     done++;
     options.onProgress?.(done, walked.files.length, f.path);
     if (done % 64 === 0) await new Promise<void>((resolve) => setImmediate(resolve)); // progress, signals, other requests

@@ -72,7 +72,8 @@ export function isCandidateFile(fileName: string): boolean {
   return /(^|[._-])(dockerfile|containerfile)([._-]|$)/.test(base);
 }
 
-function abortError(): Error {
+/** The error a cancelled walk or scan throws (name AbortError, message "cancelled"). */
+export function abortError(): Error {
   const e = new Error('cancelled');
   e.name = 'AbortError';
   return e;
