@@ -229,7 +229,7 @@ function writeTable(io: CliIO, rows: Row[], all: boolean): void {
     const f = r.finding;
     const image = f.text === f.resolved || f.composite ? f.resolved : `${f.resolved} (${f.text})`;
     const kind = f.pulled ? f.kind : `${f.kind} (built)`;
-    return [`${r.file}:${f.range.start.line + 1}:${f.range.start.character + 1}`, image, f.registry ?? '', kind, ...(all ? [f.thirdParty ? 'third' : 'first'] : [])];
+    return [`${r.file}:${f.range.start.line + 1}:${f.range.start.character + 1}`, image, f.registry ?? '', kind, ...(all ? [f.thirdParty ? 'third-party' : 'first-party'] : [])];
   });
   const widths = header.map((h, i) => Math.min(Math.max(h.length, ...body.map((b) => b[i].length)), i === 1 ? 60 : 50));
   const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd() + '\n';
