@@ -1,8 +1,9 @@
 import * as assert from 'node:assert/strict';
 import * as http from 'node:http';
+import { createHash } from 'node:crypto';
 import { AddressInfo } from 'node:net';
 import { startRegistry, RegistryHandle } from '../../harness/registry';
-import { getManifest, manifestExists, pushImage } from '../../harness/images';
+import { getManifest, HarnessRegistryClient, manifestExists, pushImage, pushManifest } from '../../harness/images';
 import { copyImage, copyImages } from '../../../server/src/registry/copy';
 import { anonymousCredentials } from '../../../server/src/registry/credentials';
 
@@ -156,6 +157,44 @@ describe('cosign signatures', function () {
   });
   after(async () => {
     await Promise.all([a?.stop(), b?.stop()]);
+  });
+
+  it('copies OCI 1.1 referrers (an artifact whose subject is the image) when asked', async () => {
+    const img = await pushImage(a.url, 'ref/app', 'v1', { kind: 'oci' });
+    // an artifact manifest pointing at the image, pushed by digest only
+    const art = await pushImage(a.url, 'ref/app', 'sbom-tmp', { kind: 'oci', layers: 1 });
+    const doc = JSON.parse(art.manifestBytes.toString());
+    doc.subject = { mediaType: img.mediaType, digest: img.digest, size: img.manifestBytes.length };
+    doc.artifactType = 'application/spdx+json';
+    const bytes = Buffer.from(JSON.stringify(doc));
+    const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+    await pushManifest(new HarnessRegistryClient(a.url), 'ref/app', digest, doc.mediaType, bytes);
+    // distribution 2.8 has no referrers API: answer it in front of the registry
+    const up = new URL(a.url);
+    const server = http.createServer((req, res) => {
+      if (req.method === 'GET' && req.url === `/v2/ref/app/referrers/${img.digest}`) {
+        res.writeHead(200, { 'content-type': 'application/vnd.oci.image.index.v1+json' });
+        res.end(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [{ mediaType: doc.mediaType, digest, size: bytes.length, artifactType: doc.artifactType }] }));
+        return;
+      }
+      const fwd = http.request({ host: up.hostname, port: up.port, method: req.method, path: req.url, headers: req.headers }, (ures) => {
+        res.writeHead(ures.statusCode ?? 502, ures.headers);
+        ures.pipe(res);
+      });
+      fwd.on('error', () => res.destroy());
+      req.pipe(fwd);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const r = await copyImage(`${host}/ref/app:v1`, `${b.host}/ref/app:v1`, { credentials: anonymousCredentials, copySignatures: true });
+      assert.equal(r.targetDigest, img.digest);
+      assert.equal(r.signatures, 1);
+      assert.equal((await getManifest(b.url, 'ref/app', digest)).digest, digest);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
   });
 
   it('copies sha256-<digest>.sig and .att tags when asked', async () => {
