@@ -104,6 +104,8 @@ export function registryLabel(registry: string): string {
 /** The code of an extraction error: YAML syntax errors get their own. */
 export function errorCode(error: { message: string; code?: string }, fileKind?: string): DiagnosticCode {
   if (error.code === CODES.yamlParse || error.code === CODES.extract) return error.code;
+  // Size/depth guards are not syntax errors.
+  if (/too (deep|large|long|many)|\blimit\b/i.test(error.message)) return CODES.extract;
   if (fileKind === 'yaml' && /yaml|parse|syntax|indent|mapping|sequence|scalar|document/i.test(error.message)) return CODES.yamlParse;
   return CODES.extract;
 }

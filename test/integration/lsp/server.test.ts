@@ -223,9 +223,15 @@ describe('language server (LSP over stdio)', function () {
     const u = uri(path.join(ws, 'broken.yaml'));
     const broken = 'services:\n  web:\n    image: nginx:1\n   bad: [unclosed\n  "x: {\n\t- tab\n';
     await c.open(u, broken);
-    await c.waitForDiagnostics(u);
+    const bd = await c.waitForDiagnostics(u);
+    const parse = byCode(bd, 'yaml-parse-error');
+    assert.equal(parse.length, 1, JSON.stringify(bd));
+    assert.equal(parse[0].source, 'ar-migrate');
+    assert.match(parse[0].message, /YAML/);
     const deep = uri(path.join(ws, 'deep.yaml'));
     await c.open(deep, 'a: ' + '['.repeat(50000) + '\n');
+    const dd = await c.waitForDiagnostics(deep);
+    assert.deepEqual(dd.map((x) => x.code), ['extract-error']);
     const bin = uri(path.join(ws, 'bin.yaml'));
     await c.open(bin, '\u0000\u0001\uffff image: \ud800 ---\n...\n---\nimage: [');
     await c.waitForDiagnostics(bin);
