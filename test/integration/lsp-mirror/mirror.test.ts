@@ -420,6 +420,29 @@ describe('language server mirroring (real registries)', function () {
     assert.equal(a2[0].command.command, 'arMigrate.configureTarget');
   });
 
+  it('without a configured target, a command that carries its target reference uses it', async () => {
+    const { c, rec } = await start({ target: null });
+    const text = `FROM ${src.host}/library/nginx:1.25\n`;
+    const { u, diags } = await openDoc(c, 'argtarget/Dockerfile', text, 'dockerfile');
+    const target = `${AR}/test-proj/explicit/web/nginx:1.25`;
+    const r = await c.request<any>('workspace/executeCommand', {
+      command: 'arMigrate.mirrorAndRewrite',
+      arguments: [{ uri: u, range: diags[0].range, normalized: `${src.host}/library/nginx:1.25`, target }],
+    });
+    assert.equal(r.results[0].ok, true, r.results[0].error);
+    assert.equal(r.results[0].target, target);
+    assert.equal((await getManifest(ar.url, 'test-proj/explicit/web/nginx', '1.25')).digest, images.nginx.digest);
+    assert.equal(applyTextEdits(text, rec.edits[0].edit.changes[u]), `FROM ${target}\n`);
+    // Not an Artifact Registry reference: refused, nothing copied.
+    const bad = await c.request<any>('workspace/executeCommand', {
+      command: 'arMigrate.mirrorAndRewrite',
+      arguments: [{ uri: u, range: diags[0].range, image: `${src.host}/library/nginx:1.25`, target: `${src.host}/elsewhere/nginx:1.25` }],
+    });
+    assert.equal(bad.results.length, 0);
+    assert.match(bad.message, /arMigrate\.target/);
+    assert.equal(rec.edits.length, 1);
+  });
+
   it('arMigrate/checkCredentials names the credential source (never the secret) and probes push access', async () => {
     const guarded = await startRegistry({ auth: 'basic' });
     const saved = { ep: process.env.AR_MIGRATE_REGISTRY_ENDPOINTS, dc: process.env.DOCKER_CONFIG };

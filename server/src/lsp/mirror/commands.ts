@@ -12,6 +12,9 @@
 import { pathToFileURL } from 'node:url';
 import { CancellationToken, ExecuteCommandParams, MessageType, WorkDoneProgressServerReporter } from 'vscode-languageserver/node';
 import type { TextEdit } from 'vscode-languageserver/node';
+import { parseTargetBase, targetName } from '../../edits/rewrite';
+import type { Finding } from '../../model';
+import { parseNormalized } from '../../references/reference';
 import type { ServerContext } from '../context';
 import type { EffectiveSettings } from '../settings';
 import { currentDocument, isMirrorable, planFile, planOne, toWorkspaceEdit } from './edits';
@@ -19,6 +22,7 @@ import {
   abortOn,
   appendMirrorLog,
   concurrencyOf,
+  MirrorJob,
   planJobs,
   resolveBase,
   runMirror,
@@ -69,16 +73,18 @@ function describeOk(r: MirrorImageResult): string {
   return `${displayName(r.source)} -> ${r.target}${parts.length ? ` (${parts.join(', ')})` : ''}`;
 }
 
+/** What to copy where, and the repository name each rewritten reference gets. */
 interface Prepared {
   settings: EffectiveSettings;
-  images: string[];
+  jobs: MirrorJob[];
+  invalid: MirrorImageResult[];
+  nameFor(f: Finding): string | undefined;
 }
 
-/** Copies `images` under server-initiated progress; cancels with the progress or the request. */
-async function mirrorWithProgress(ctx: ServerContext, settings: EffectiveSettings, images: string[], title: string, token: CancellationToken): Promise<{ results: MirrorImageResult[]; cancelled: boolean; logFile?: string; base: ReturnType<typeof resolveBase> }> {
+/** Copies the jobs under server-initiated progress; cancels with the progress or the request. */
+async function mirrorWithProgress(ctx: ServerContext, p: Prepared, title: string, token: CancellationToken): Promise<{ results: MirrorImageResult[]; cancelled: boolean; logFile?: string }> {
   const opts = serverOptions(ctx);
-  const base = resolveBase(settings);
-  const { jobs, invalid } = planJobs(images, base, settings.settings.pathMapping);
+  const { settings, jobs, invalid } = p;
   let reporter: WorkDoneProgressServerReporter | undefined;
   try {
     reporter = await ctx.connection.window.createWorkDoneProgress();
@@ -108,7 +114,7 @@ async function mirrorWithProgress(ctx: ServerContext, settings: EffectiveSetting
       else ctx.log.info(l);
     }
     const logFile = await appendMirrorLog(opts.storagePath, lines);
-    return { results, cancelled: run.cancelled || abort.signal.aborted, logFile, base };
+    return { results, cancelled: run.cancelled || abort.signal.aborted, logFile };
   } finally {
     progress.dispose();
     abort.dispose();
@@ -135,15 +141,32 @@ function refuse(ctx: ServerContext, message: string): MirrorCommandResult {
   return { results: [], cancelled: false, rewritten: 0, message };
 }
 
-async function prepare(ctx: ServerContext, uri: string | undefined, images: string[]): Promise<Prepared | string> {
+/**
+ * The plan for `images` with the configured target. `explicitTarget` (the full
+ * target reference a code action carried) is used only when no valid target is
+ * configured now, and only for a single image.
+ */
+async function prepare(ctx: ServerContext, uri: string | undefined, images: string[], explicitTarget?: string): Promise<Prepared | string> {
   if (!serverOptions(ctx).trusted) return UNTRUSTED_MESSAGE;
   const settings = await ctx.settingsFor(uri);
+  const pathMapping = settings.settings.pathMapping;
   try {
-    resolveBase(settings);
+    const base = resolveBase(settings);
+    const { jobs, invalid } = planJobs(images, base, pathMapping);
+    return { settings, jobs, invalid, nameFor: (f) => (f.ref ? targetName(f.ref, base, { pathMapping }) : undefined) };
   } catch (err) {
+    const fallback = images.length === 1 && explicitTarget ? explicitJob(images[0], explicitTarget) : undefined;
+    if (fallback) return { settings, jobs: [fallback.job], invalid: [], nameFor: () => fallback.name };
     return `cannot mirror ${images.map(displayName).join(', ') || 'the images'}: ${(err as Error).message}`;
   }
-  return { settings, images };
+}
+
+/** A job for an explicit full target reference under an Artifact Registry repository; undefined when it is not one. */
+function explicitJob(image: string, target: string): { job: MirrorJob; name: string } | undefined {
+  const src = parseNormalized(image.trim());
+  const dst = parseNormalized(target.trim());
+  if (!src.ok || !dst.ok || !parseTargetBase(dst.value.name).ok) return undefined;
+  return { job: { source: src.value.normalized, target: target.trim() }, name: dst.value.name };
 }
 
 /** arMigrate.mirrorAndRewrite: one reference. */
@@ -152,10 +175,10 @@ export async function mirrorAndRewrite(ctx: ServerContext, arg: unknown, token: 
   const image = isObject(a) ? (typeof a.image === 'string' ? a.image : typeof a.normalized === 'string' ? a.normalized : undefined) : undefined;
   if (!a || !image) return refuse(ctx, 'Mirror and rewrite: missing image argument ({ uri, range, image }).');
   const uri = typeof a.uri === 'string' ? a.uri : undefined;
-  const p = await prepare(ctx, uri, [image]);
+  const p = await prepare(ctx, uri, [image], typeof a.target === 'string' ? a.target : undefined);
   if (typeof p === 'string') return refuse(ctx, p);
   const name = displayName(image);
-  const run = await mirrorWithProgress(ctx, p.settings, [image], `Mirroring ${name}`, token);
+  const run = await mirrorWithProgress(ctx, p, `Mirroring ${name}`, token);
   const failed = run.results.filter((r) => !r.ok);
   if (run.cancelled) {
     const message = `mirroring ${name} was cancelled; nothing was rewritten.`;
@@ -173,7 +196,7 @@ export async function mirrorAndRewrite(ctx: ServerContext, arg: unknown, token: 
     return { results: run.results, cancelled: false, rewritten: 0 };
   }
   const doc = await currentDocument(ctx, uri);
-  const plan = doc ? planOne(doc, p.settings, run.base, ok.source, isObject(a.range) ? (a.range as MirrorAndRewriteArgs['range']) : undefined) : { ok: false as const, reason: 'the document is no longer available' };
+  const plan = doc ? planOne(doc, p.settings, p.nameFor, ok.source, isObject(a.range) ? (a.range as MirrorAndRewriteArgs['range']) : undefined) : { ok: false as const, reason: 'the document is no longer available' };
   if (!doc || !plan.ok) {
     const message = `mirrored ${describeOk(ok)}, but did not rewrite: ${plan.ok ? 'no document' : plan.reason}.`;
     notify(ctx, MessageType.Warning, message);
@@ -206,7 +229,7 @@ export async function mirrorFile(ctx: ServerContext, arg: unknown, token: Cancel
   }
   const p = await prepare(ctx, uri, images);
   if (typeof p === 'string') return refuse(ctx, p);
-  const run = await mirrorWithProgress(ctx, p.settings, images, `Mirroring ${images.length} image${images.length === 1 ? '' : 's'}`, token);
+  const run = await mirrorWithProgress(ctx, p, `Mirroring ${images.length} image${images.length === 1 ? '' : 's'}`, token);
   const ok = run.results.filter((r) => r.ok);
   const failed = run.results.filter((r) => !r.ok);
   if (run.cancelled) {
@@ -218,7 +241,7 @@ export async function mirrorFile(ctx: ServerContext, arg: unknown, token: Cancel
   let note: string | undefined;
   if (ok.length) {
     const doc = await currentDocument(ctx, uri);
-    const plan = doc ? planFile(doc, p.settings, run.base, new Set(ok.map((r) => r.source))) : { ok: false as const, reason: 'the document is no longer available' };
+    const plan = doc ? planFile(doc, p.settings, p.nameFor, new Set(ok.map((r) => r.source))) : { ok: false as const, reason: 'the document is no longer available' };
     if (doc && plan.ok) {
       for (const s of plan.skipped) ctx.log.warn(`not rewritten: ${s.image} at ${uri}:${s.line + 1}: ${s.reason}`);
       const applied = await applyEdit(ctx, `Mirror ${ok.length} image(s) to Artifact Registry and rewrite`, doc, plan.edits);

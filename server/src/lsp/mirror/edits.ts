@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { TextEdit, WorkspaceEdit } from 'vscode-languageserver/node';
 import { isActionable } from '../../analyze';
-import { rewriteFile, rewriteReference, TargetBase, targetName } from '../../edits/rewrite';
+import { rewriteFile, rewriteReference } from '../../edits/rewrite';
 import type { Finding, Range } from '../../model';
 import type { ServerContext } from '../context';
 import { DocumentState } from '../documents';
@@ -64,20 +64,25 @@ export function toWorkspaceEdit(ctx: ServerContext, doc: CurrentDocument, edits:
 export type EditPlan = { ok: true; edits: TextEdit[]; rewritten: Finding[]; skipped: { line: number; image: string; reason: string }[] } | { ok: false; reason: string };
 
 /** Edits for one reference to `image` (near `range`) in the document as it is now. */
-export function planOne(doc: CurrentDocument, settings: EffectiveSettings, base: TargetBase, image: string, range: Range | undefined): EditPlan {
+/** The repository name (no tag) a finding is rewritten to. */
+export type NameFor = (f: Finding) => string | undefined;
+
+export function planOne(doc: CurrentDocument, settings: EffectiveSettings, nameFor: NameFor, image: string, range: Range | undefined): EditPlan {
   const findings = doc.state.analyze(settings).findings;
   const f = findReference(findings, image, range);
   if (!f) return { ok: false, reason: `the reference to ${image} is no longer in the document` };
-  const r = rewriteReference(doc.state.document.getText(), f, { target: targetName(f.ref!, base, { pathMapping: settings.settings.pathMapping }) });
+  const name = nameFor(f);
+  if (!name) return { ok: false, reason: `no target for ${image}` };
+  const r = rewriteReference(doc.state.document.getText(), f, { target: name });
   if (!r.ok) return { ok: false, reason: r.error };
   return { ok: true, edits: r.edits, rewritten: [f], skipped: [] };
 }
 
 /** Edits for every reference to one of `images` in the document as it is now. */
-export function planFile(doc: CurrentDocument, settings: EffectiveSettings, base: TargetBase, images: ReadonlySet<string>): EditPlan {
+export function planFile(doc: CurrentDocument, settings: EffectiveSettings, nameFor: NameFor, images: ReadonlySet<string>): EditPlan {
   const findings = doc.state.analyze(settings).findings.filter((f) => isActionable(f) && f.normalized !== undefined && images.has(f.normalized));
   if (findings.length === 0) return { ok: false, reason: 'the mirrored references are no longer in the document' };
-  const r = rewriteFile(doc.state.document.getText(), findings, (f) => (f.ref ? targetName(f.ref, base, { pathMapping: settings.settings.pathMapping }) : undefined));
+  const r = rewriteFile(doc.state.document.getText(), findings, nameFor);
   const skipped = r.skipped.map((s) => ({ line: s.finding.range.start.line, image: s.finding.normalized ?? s.finding.text, reason: s.reason }));
   if (r.edits.length === 0) return { ok: false, reason: skipped[0]?.reason ?? 'nothing to rewrite' };
   return { ok: true, edits: r.edits, rewritten: r.rewritten, skipped };
