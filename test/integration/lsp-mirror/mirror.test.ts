@@ -443,6 +443,27 @@ describe('language server mirroring (real registries)', function () {
     assert.equal(rec.edits.length, 1);
   });
 
+  it('bad arguments get clear errors and never crash the server', async () => {
+    const { c, rec } = await start();
+    for (const args of [undefined, [], [null], ['x'], [42], [{ uri: 42 }], [{ image: 7 }]]) {
+      const r = await c.request<any>('workspace/executeCommand', { command: 'arMigrate.mirrorAndRewrite', arguments: args });
+      assert.equal(r.results.length, 0, JSON.stringify(args));
+      assert.match(r.message, /missing image argument/);
+    }
+    const f = await c.request<any>('workspace/executeCommand', { command: 'arMigrate.server.mirrorFile', arguments: [{ uri: uri(path.join(ws, 'does-not-exist.yaml')) }] });
+    assert.match(f.message, /cannot read .*does-not-exist\.yaml/);
+    await assert.rejects(c.request('arMigrate/mirror', { images: 'nginx' }), /"images" must be a list/);
+    await assert.rejects(c.request('arMigrate/mirror', null), /"images" must be a list/);
+    await assert.rejects(c.request('arMigrate/mirror', { images: ['nginx:1'], target: 'quay.io/x/y' }), /invalid Artifact Registry target/);
+    const odd = await c.request<any>('arMigrate/mirror', { images: [42, ''] });
+    assert.deepEqual(odd.results.map((r: any) => r.ok), [false, false]);
+    assert.equal(rec.edits.length, 0);
+    assert.ok(c.alive);
+    // still answers
+    const { diags } = await openDoc(c, 'alive/Dockerfile', `FROM ${src.host}/library/alpine:3.19\n`, 'dockerfile');
+    assert.equal(diags.length, 1);
+  });
+
   it('arMigrate/checkCredentials names the credential source (never the secret) and probes push access', async () => {
     const guarded = await startRegistry({ auth: 'basic' });
     const saved = { ep: process.env.AR_MIGRATE_REGISTRY_ENDPOINTS, dc: process.env.DOCKER_CONFIG };
