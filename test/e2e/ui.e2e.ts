@@ -195,14 +195,29 @@ describe('e2e: UI in code-server with the packaged .vsix', function () {
     }
     assert.ok(!labels.some((l) => /shop-migrate|distroless/.test(l)), `first-party images are not charted by default (bars: ${JSON.stringify(labels)})`);
     const title = (await frame.locator('.chart h2').textContent()) ?? '';
-    assert.match(title, /per image/);
+    assert.match(title, /Pulls per image/, 'pull counts from the log export are charted');
+    assert.equal(labels[0], 'redis', `the most pulled image comes first (bars: ${JSON.stringify(labels)})`);
+    const values = await frame.locator('.bar-value').allTextContents();
+    assert.equal(values[0], '160', `redis has 160 pulls (values: ${JSON.stringify(values)})`);
     const rows = await frame.locator('tbody tr').allTextContents();
     assert.ok(rows.some((r) => /node-exporter/.test(r) && /k8s\/deployment\.yaml/.test(r) && /v1\.8\.0/.test(r)), `the table lists node-exporter with its file and version (rows: ${JSON.stringify(rows)})`);
+    const numbers = await frame.locator('tbody tr', { hasText: 'node-exporter' }).locator('td.num').allTextContents();
+    assert.deepEqual(numbers.map((n) => n.trim()), ['1', '64'], 'node-exporter: 1 reference, 64 pulls');
+    assert.match((await frame.locator('.meta').textContent()) ?? '', /pulls\.ndjson/, 'the pull-count source is named');
     // The first-party filter brings in the Artifact Registry images.
     await frame.locator('.filters input').first().check();
     await waitFor('first-party rows', async () => (await frame.locator('tbody tr', { hasText: 'first-party' }).count()) > 0, 30_000);
     await screenshot(page, 'ui-6-report');
     await page.keyboard.press('Control+W');
+  });
+
+  it('refreshes pull counts from the palette', async () => {
+    await runCommand(page, 'AR Migrate: Refresh pull counts');
+    const toast = page.locator('.notifications-toasts .notification-list-item', { hasText: /pulls of \d+ images/ });
+    await toast.first().waitFor({ timeout: 60_000 });
+    const text = (await toast.first().textContent()) ?? '';
+    assert.match(text, /390 pulls of 6 images/, text);
+    assert.match(text, /pulls\.ndjson/, text);
   });
 
   it('configures the target with validation (Configure target…)', async () => {
