@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { CODES, errorCode, findingMessage, registryLabel } from '../analyze';
 import type { Finding } from '../model';
 import { Policy } from '../references/policy';
-import { CONFIG_FILE_NAME, findConfig, ProjectConfig, readConfigFile } from '../workspace/config';
+import { CONFIG_FILE_NAME, loadProjectConfig, ProjectConfig } from '../workspace/config';
 import { scanPaths, ScanResult } from '../workspace/scan';
 import { DEFAULT_MAX_FILE_SIZE, DEFAULT_SKIP_DIRS } from '../workspace/walk';
 import { CliIO, UsageError } from './io';
@@ -105,26 +105,13 @@ export function displayPath(cwd: string, p: string): string {
   return (rel === '' ? path.basename(p) : rel).split(path.sep).join('/');
 }
 
-function loadConfig(explicit: string | undefined, roots: string[], cwd: string): ProjectConfig {
-  if (explicit) {
-    const file = path.resolve(cwd, explicit);
-    if (!fs.existsSync(file)) throw new UsageError(`config file ${explicit} not found`);
-    try {
-      return readConfigFile(file);
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
+/** The scan's `.ar-migrate.json` (see loadProjectConfig); problems are usage errors (exit 2). */
+export function loadConfig(explicit: string | undefined, roots: string[], cwd: string): ProjectConfig {
+  try {
+    return loadProjectConfig(explicit, roots, cwd);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
   }
-  const dirs = [...roots.filter((r) => fs.existsSync(r) && fs.statSync(r).isDirectory()).slice(0, 1), cwd];
-  for (const d of dirs) {
-    try {
-      const found = findConfig(d);
-      if (found) return found.config;
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
-  }
-  return {};
 }
 
 export async function run(argv: string[], io: CliIO): Promise<number> {

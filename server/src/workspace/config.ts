@@ -69,3 +69,28 @@ export function findConfig(dir: string): { file: string; config: ProjectConfig }
   if (!fs.existsSync(file)) return undefined;
   return { file, config: readConfigFile(file) };
 }
+
+/**
+ * The config for a scan: `explicit` (a path, resolved from cwd) when given, else
+ * `.ar-migrate.json` in the first directory among `roots`, else in `cwd`, else {}.
+ * Throws an Error naming the file when it is missing (explicit) or invalid.
+ */
+export function loadProjectConfig(explicit: string | undefined, roots: readonly string[], cwd: string): ProjectConfig {
+  if (explicit) {
+    const file = path.resolve(cwd, explicit);
+    if (!fs.existsSync(file)) throw new Error(`config file ${explicit} not found`);
+    return readConfigFile(file);
+  }
+  const firstDir = roots.find((r) => {
+    try {
+      return fs.statSync(r).isDirectory();
+    } catch {
+      return false;
+    }
+  });
+  for (const d of firstDir ? [firstDir, cwd] : [cwd]) {
+    const found = findConfig(d);
+    if (found) return found.config;
+  }
+  return {};
+}

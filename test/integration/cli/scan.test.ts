@@ -112,6 +112,12 @@ describe('ar-migrate scan', function () {
     });
     const r = await scan(['--json'], tmp);
     assert.deepEqual(JSON.parse(r.stdout).findings.map((f: any) => f.text), ['nginx:1']);
+    fs.writeFileSync(path.join(tmp, 'other.json'), JSON.stringify({ ignoredImages: ['nginx', 'redis'] }));
+    const other = await scan(['--json', '--config', 'other.json', 'a'], tmp);
+    assert.deepEqual(JSON.parse(other.stdout).findings.map((f: any) => f.text), ['harbor.corp.example/x:1']);
+    const missing = await scan(['--config', 'nope.json'], tmp);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /nope\.json not found/);
     fs.writeFileSync(path.join(tmp, '.ar-migrate.json'), '{"firstPartyRegistries": "x"');
     const bad = await scan([], tmp);
     assert.equal(bad.code, 2);
