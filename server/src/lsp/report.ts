@@ -4,32 +4,14 @@
  * plug-ins (enrichScan fills finding.pulls, enrichReport may add daily series).
  */
 import type { CancellationToken, WorkDoneProgressReporter } from 'vscode-languageserver/node';
+import type { ReportImage, ReportResult } from '../../../client/src/protocol';
 import type { ServerContext } from './context';
 import { scanWorkspace } from './workspaceScan';
 
 export const REPORT_REQUEST = 'arMigrate/report';
 
-export interface ReportImage {
-  repository: string;
-  familiar: string;
-  registry: string;
-  versions: string[];
-  references: number;
-  files: string[];
-  pulls?: number;
-  daily?: number[];
-  thirdParty: boolean;
-  ignored: boolean;
-  rewriteTo?: string;
-}
-
-export interface ReportResult {
-  generatedAt: string;
-  target?: string;
-  pullSource?: unknown;
-  images: ReportImage[];
-  totals: { images: number; thirdParty: number; ignored: number; references: number; files: number; pulls?: number };
-}
+// The shapes are the client's protocol (plain data, no `vscode` import).
+export type { ReportImage, ReportResult };
 
 export async function report(ctx: ServerContext, token?: CancellationToken, progress?: WorkDoneProgressReporter): Promise<ReportResult> {
   const scan = await scanWorkspace(ctx, { includeAll: true, withPulls: true }, token, progress);

@@ -22,6 +22,7 @@ import { parseTargetBase, rewriteFile, TargetBase, targetName } from '../edits/r
 import type { Finding } from '../model';
 import { findConfig } from '../workspace/config';
 import { scanPaths } from '../workspace/scan';
+import type * as ClientProtocol from '../../../client/src/protocol';
 import type { ServerContext } from './context';
 import type { EffectiveSettings } from './settings';
 
@@ -94,8 +95,13 @@ export interface ScanWorkspaceResult {
   target?: string;
   targetError?: string;
   /** Set by the pull-count plug-in. */
-  pullSource?: unknown;
+  pullSource?: ClientProtocol.PullSourceInfo;
 }
+
+// Compile-time contract with the VS Code client: what the server returns is what it reads.
+type Assignable<A, B> = A extends B ? true : false;
+const scanResultFitsClient: Assignable<ScanWorkspaceResult, ClientProtocol.ScanWorkspaceResult> = true;
+void scanResultFitsClient;
 
 function toPath(folder: string): string {
   return folder.startsWith('file:') ? fileURLToPath(folder) : folder;
