@@ -237,3 +237,193 @@ export const ClientCommands = {
   checkCredentials: 'arMigrate.checkCredentials',
   restartServer: 'arMigrate.restartServer',
 } as const;
+
+// ===========================================================================
+// Runbook requests (server/src/lsp/runbook/**, client/src/runbook.ts; docs/runbook-editor.md).
+// Every one needs a trusted workspace: an untrusted one is refused with
+// ResponseError InvalidRequest (-32600) and a message saying so. Long ones take
+// a workDoneToken ($/progress) and honour $/cancelRequest.
+
+/** Severity of an access-check finding. */
+export type RunbookSeverity = 'ok' | 'info' | 'warning' | 'error';
+
+// arMigrate/checkAccess: the target repository exists and is Docker, you may push,
+// the runtime identities may pull; each problem with the gcloud command that fixes it.
+export const CheckAccessRequest = 'arMigrate/checkAccess';
+export interface CheckAccessParams {
+  /** Target base; the configured `arMigrate.target` when absent. */
+  target?: string;
+  /** Principals that pull (serviceAccount:…, user:…, group:… or an email). */
+  members?: string[];
+  /** Projects whose GKE nodes pull (Compute Engine default SA unless nodeServiceAccount). Default: the target project. */
+  gkeProjects?: string[];
+  nodeServiceAccount?: string;
+  /** Projects whose Cloud Run services pull. */
+  cloudRunProjects?: string[];
+  /** Create the repository when missing. */
+  create?: boolean;
+  workDoneToken?: ProgressToken;
+}
+export interface CheckAccessFinding {
+  /** repository, create, push, pull, identity, api, ... */
+  id: string;
+  severity: RunbookSeverity;
+  message: string;
+  /** Exact command that fixes it (gcloud ...). */
+  fix?: string;
+  member?: string;
+}
+export interface CheckAccessResult {
+  target: { base: string; project: string; location: string; repository: string };
+  /** True when no finding is an error. */
+  ok: boolean;
+  findings: CheckAccessFinding[];
+  identities: { member: string; description: string }[];
+  /** The fix commands of the problems, in order (for "copy all"). */
+  fixes: string[];
+}
+
+// arMigrate/setupLogging: routes kubelet "Pulling" events of each project into a BigQuery dataset.
+export const SetupLoggingRequest = 'arMigrate/setupLogging';
+export interface SetupLoggingParams {
+  /** Project ids (a comma-separated string is accepted too). */
+  projects: string[] | string;
+  /** DEST_PROJECT.DATASET */
+  dataset: string;
+  /** Location of a new dataset (default US). */
+  location?: string;
+  /** Sink name (default image_pull_logs). */
+  sink?: string;
+  workDoneToken?: ProgressToken;
+}
+export interface SetupLoggingResult {
+  dataset: string;
+  datasetCreated: boolean;
+  datasetLocation?: string;
+  locationNote?: string;
+  sinks: { project: string; sink: string; action: 'created' | 'updated' | 'unchanged'; changed?: string[]; writerIdentity?: string; grantAdded: boolean; partitioned: boolean }[];
+  /** False when nothing had to change. */
+  changed: boolean;
+  /** Settings to use for pull counts: setting id (arMigrate.pullCounts.…) -> value. */
+  settings: Record<string, string | boolean>;
+  /** The `ar-migrate pulls` command for the same source. */
+  cli: string;
+  /** Human-readable summary (the CLI's output). */
+  text: string;
+}
+
+// arMigrate/kubeContexts: `kubectl config get-contexts -o name`, run by the server.
+export const KubeContextsRequest = 'arMigrate/kubeContexts';
+export interface KubeContextsParams {
+  kubeconfig?: string;
+}
+export interface KubeContextsResult {
+  contexts: string[];
+  current?: string;
+}
+
+// arMigrate/clusterScan: images running in a cluster (kubectl get pods), compared with the workspace.
+export const ClusterScanRequest = 'arMigrate/clusterScan';
+export interface ClusterScanParams {
+  /** kubeconfig context (default: the current one). */
+  context?: string;
+  namespace?: string;
+  kubeconfig?: string;
+  workDoneToken?: ProgressToken;
+}
+export interface ClusterImage {
+  /** As written in the pod spec. */
+  image: string;
+  normalized?: string;
+  /** registry/repository */
+  name?: string;
+  error?: string;
+  thirdParty: boolean;
+  namespaces: string[];
+  pods: number;
+  containers: number;
+  digests: string[];
+  /** 'same': referenced in the workspace; 'other-tag': other tags of it only; 'none'. */
+  inWorkspace: 'same' | 'other-tag' | 'none';
+  workspaceVersions?: string[];
+}
+export interface ClusterScanResult {
+  context?: string;
+  pods: number;
+  images: ClusterImage[];
+  /** Running but not referenced in the workspace (same tag/digest). */
+  onlyInCluster: ClusterImage[];
+  /** The third-party ones among onlyInCluster: candidates to mirror. */
+  onlyInClusterThirdParty: ClusterImage[];
+}
+
+// arMigrate/imagesTxt: the hand-off list (one normalised third-party reference a line).
+export const ImagesTxtRequest = 'arMigrate/imagesTxt';
+export interface ImagesTxtParams {
+  folders?: string[];
+  /** Keep build outputs (FROM of a local stage etc.). Default false. */
+  includeNotPulled?: boolean;
+  workDoneToken?: ProgressToken;
+}
+export interface ImagesTxtResult {
+  /** The file's text ('' when there is nothing to mirror). */
+  text: string;
+  images: string[];
+  /** References left out (variables, invalid), with where and why. */
+  skipped: { uri: string; line: number; text: string; reason: string }[];
+}
+
+// arMigrate/drift: mirrored (Artifact Registry) references vs their upstream tags. Results are cached
+// by the server: hovers show them, drifted references get a "Re-mirror from upstream" quick fix.
+export const DriftRequest = 'arMigrate/drift';
+export type DriftStatus = 'in-sync' | 'drifted' | 'upstream-missing' | 'mirror-missing' | 'error' | 'unchecked';
+export interface DriftParams {
+  folders?: string[];
+  workDoneToken?: ProgressToken;
+}
+export interface DriftEntryResult {
+  /** The mirrored reference, normalised. */
+  mirror: string;
+  /** Where it was mirrored from ('' when unknown). */
+  upstream: string;
+  status: DriftStatus;
+  upstreamDigest?: string;
+  mirrorDigest?: string;
+  pinnedDigest?: string;
+  reason?: string;
+  references: { uri: string; range: LspRange; text: string }[];
+}
+export interface DriftResult {
+  checkedAt: string;
+  targets: string[];
+  entries: DriftEntryResult[];
+  summary: Record<DriftStatus, number> & { references: number };
+}
+
+/** Server command (listed in executeCommandProvider): args [{ mirror, upstream }] -> RemirrorResult. */
+export const RemirrorCommand = 'arMigrate.server.remirror';
+export interface RemirrorArgs {
+  mirror: string;
+  upstream: string;
+}
+export interface RemirrorResult {
+  ok: boolean;
+  cancelled?: boolean;
+  digest?: string;
+  /** Pinned references whose digest was updated. */
+  repinned: number;
+  message: string;
+}
+
+/** What enrichReport adds to arMigrate/report images (ReportImage & ReportDrift) when drift was checked. */
+export interface ReportDrift {
+  drift?: { mirror: string; upstream: string; status: DriftStatus; checkedAt: string }[];
+}
+
+export const RunbookCommands = {
+  checkAccess: 'arMigrate.checkAccess',
+  setupLogging: 'arMigrate.setupLogging',
+  scanCluster: 'arMigrate.scanCluster',
+  exportImagesTxt: 'arMigrate.exportImagesTxt',
+  checkDrift: 'arMigrate.checkDrift',
+} as const;

@@ -5,5 +5,6 @@
 import type { ServerPlugin } from './context';
 import { mirrorPlugin } from './mirror/plugin';
 import { pullCountsPlugin } from '../pulls/lsp';
+import { runbookPlugin } from './runbook/plugin';
 
-export const PLUGINS: ServerPlugin[] = [pullCountsPlugin(), mirrorPlugin];
+export const PLUGINS: ServerPlugin[] = [pullCountsPlugin(), mirrorPlugin, runbookPlugin];
