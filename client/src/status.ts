@@ -69,12 +69,12 @@ export class StatusItem implements vscode.Disposable {
       this.item.hide();
       return;
     }
-    this.item.text = refs > 0 ? `$(package) ${refs} third-party` : '$(package) AR: clean';
+    this.item.text = refs > 0 ? `$(package) ${refs} third-party` : '$(package) AR Migrate';
     const md = new vscode.MarkdownString(undefined, true);
     md.appendMarkdown(
       refs > 0
-        ? `**AR Migrate**: ${refs} third-party image reference${refs === 1 ? '' : 's'} (${images} image${images === 1 ? '' : 's'})`
-        : '**AR Migrate**: no third-party image references reported',
+        ? `**AR Migrate**: ${refs} third-party image reference${refs === 1 ? '' : 's'} (${images} image${images === 1 ? '' : 's'}) in the open files`
+        : '**AR Migrate**: no third-party image references in the open files',
     );
     md.appendMarkdown(target ? `\n\nTarget: \`${target}\`` : '\n\nNo target set: run *AR Migrate: Configure target…*');
     md.appendMarkdown('\n\nClick to migrate the workspace.');

@@ -79,6 +79,8 @@ describe('e2e: mirroring from the UI (code-server, loopback registries)', functi
     });
     wb = await openWorkbench(cs, folder, { extensionDevelopmentPath: REPO_ROOT });
     page = wb.page;
+    // The development extension's contributions arrive after the workbench: wait for its status item.
+    await page.locator('.statusbar-item', { hasText: /AR Migrate|third-party/ }).first().waitFor({ timeout: 120_000 });
   });
 
   afterEach(async function () {
@@ -95,6 +97,17 @@ describe('e2e: mirroring from the UI (code-server, loopback registries)', functi
     await proxy?.stop();
     await Promise.all([source?.stop(), ar?.stop()]);
     if (root) fs.rmSync(root, { recursive: true, force: true });
+  });
+
+  it('checks push access to the target (Check credentials)', async () => {
+    await runCommand(page, 'AR Migrate: Check credentials');
+    const toast = page.locator('.notifications-toasts .notification-list-item', { hasText: /AR Migrate: (?!checking)/ });
+    await toast.first().waitFor({ timeout: 60_000 });
+    const text = (await toast.first().textContent()) ?? '';
+    assert.match(text, /docker config|config\.json/i, `names where the credentials came from: ${text}`);
+    assert.doesNotMatch(text, /oauth2accesstoken:test|b2F1dGgyYWNjZXNzdG9rZW46dGVzdA/, 'no secret in the message');
+    assert.ok((await page.locator('.notifications-toasts .codicon-error').count()) === 0, `no error: ${text}`);
+    await page.keyboard.press('Escape');
   });
 
   it('mirrors and rewrites one reference from the quick fix', async () => {

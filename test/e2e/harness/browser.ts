@@ -130,11 +130,14 @@ export async function openFile(page: Page, name: string): Promise<void> {
 
 /** Runs a command by its palette title (">title"). */
 export async function runCommand(page: Page, title: string): Promise<void> {
+  if (!(await page.evaluate<boolean>('Boolean(document.activeElement && document.activeElement !== document.body)').catch(() => false))) {
+    await page.locator('.monaco-workbench').click({ position: { x: 700, y: 5 } }).catch(() => undefined);
+  }
   await page.keyboard.press('Control+Shift+P');
   const input = page.locator('.quick-input-widget input');
   await input.waitFor({ state: 'visible', timeout: 30_000 });
   await input.fill(`>${title}`);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 30_000 });
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 60_000 });
   await page.keyboard.press('Enter');
 }
 
