@@ -79,7 +79,9 @@ export function rewriteAction(ctx: ServerContext, state: DocumentState, settings
     title: `Rewrite to Artifact Registry: ${r.newText}`,
     kind: CodeActionKind.QuickFix,
     diagnostics,
-    isPreferred: true,
+    // Never preferred: a text-only rewrite of an image that is not mirrored yet breaks pulls.
+    // "Mirror to Artifact Registry and rewrite" is the preferred fix where mirroring is possible.
+    isPreferred: false,
     edit: workspaceEdit(ctx, state, r.edits),
   };
 }

@@ -135,6 +135,7 @@ describe('language server mirroring (real registries)', function () {
     const mirror = actions.filter((a) => a.title === 'Mirror to Artifact Registry and rewrite');
     assert.equal(mirror.length, 1, JSON.stringify(actions.map((a) => a.title)));
     assert.equal(mirror[0].isPreferred, true);
+    assert.equal(actions.filter((a) => a.isPreferred).length, 1, 'one preferred fix: mirror first, never a text-only rewrite');
     assert.equal(mirror[0].kind, 'quickfix');
     assert.equal(mirror[0].command.command, 'arMigrate.mirrorAndRewrite');
     const arg = mirror[0].command.arguments[0];
