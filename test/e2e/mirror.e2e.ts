@@ -174,6 +174,22 @@ describe('e2e: mirroring from the UI (code-server, loopback registries)', functi
     assert.ok(yaml.includes(`"${source!.host}/team/missing:9.9"`), 'the image that failed is not rewritten');
   });
 
+  it('mirrors a typed image (Mirror image…)', async () => {
+    await pushImage(source!.url, 'tools/cli', '0.3', { kind: 'oci', layers: 1, seed: 'cli' });
+    const image = `${source!.host}/tools/cli:0.3`;
+    await runCommand(page, 'AR Migrate: Mirror image…');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible', timeout: 30_000 });
+    await input.fill(image);
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'typed' }).first().waitFor({ timeout: 30_000 });
+    await page.keyboard.press('Enter');
+    const toast = page.locator('.notifications-toasts .notification-list-item', { hasText: /AR Migrate: mirrored .*tools\/cli:0\.3 to / });
+    await toast.first().waitFor({ timeout: 120_000 });
+    assert.match((await toast.first().textContent()) ?? '', new RegExp(`${TARGET.replace(/[.]/g, '\\.')}/${source!.host.replace(':', '-').replace(/[.]/g, '\\.')}/tools/cli:0\\.3`));
+    assert.ok(await manifestExists(ar!.url, targetRepo('tools/cli'), '0.3'), 'the image is in the target registry');
+    await page.keyboard.press('Escape');
+  });
+
   it('shows copy progress and cancels from the notification without rewriting', async () => {
     await pushImage(source!.url, 'team/big', '5.0', { kind: 'schema2', layers: 2, layerSize: 1_500_000, seed: 'big' });
     // Blobs of the source crawl through a throttling proxy, so there is time to cancel.
