@@ -13,6 +13,9 @@ import { Policy } from '../references/policy';
 import { CONFIG_FILE_NAME, loadProjectConfig, ProjectConfig } from '../workspace/config';
 import { scanPaths, ScanResult } from '../workspace/scan';
 import { DEFAULT_MAX_FILE_SIZE, DEFAULT_SKIP_DIRS } from '../workspace/walk';
+import { formatImagesTxt } from '../handoff/imagesTxt';
+import { writeFileAtomic } from '../migrate/apply';
+import { addPullsToFindings, FindingPulls, pullCountsFromSpec } from '../pulls';
 import { CliIO, UsageError } from './io';
 import { VERSION } from './main';
 
@@ -37,6 +40,14 @@ Walking:
   --exclude GLOB            skip paths matching GLOB, relative to PATH (repeatable)
   --no-default-excludes     also walk ${DEFAULT_SKIP_DIRS.slice(0, 6).join(', ')}, ...
   --max-file-size BYTES     skip larger files (default ${DEFAULT_MAX_FILE_SIZE})
+
+Pull counts and hand-off:
+  --pulls-from SOURCE       add pull counts to each reference: a log export file (\`gcloud logging
+                            read ... --format=json\`, or NDJSON) or bq:PROJECT.DATASET (a log sink)
+  --days N                  pull-count window in days (default 7)
+  --now TIME                end of the window (ISO 8601; default: now), e.g. to read an old export
+  --images-txt FILE         also write the runbook's images.txt (third-party images, normalised,
+                            deduplicated, one a line) to FILE ("-" for stdout instead of the table)
 
   --exit-zero               exit 0 even when third-party references are found
   -h, --help                this help
@@ -91,6 +102,10 @@ function parse(argv: string[]) {
         'no-default-excludes': { type: 'boolean' },
         'max-file-size': { type: 'string' },
         'exit-zero': { type: 'boolean' },
+        'pulls-from': { type: 'string' },
+        days: { type: 'string' },
+        now: { type: 'string' },
+        'images-txt': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -121,6 +136,20 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     return 0;
   }
   if (values.json && values.sarif) throw new UsageError('--json and --sarif cannot be used together');
+  const imagesTxtToStdout = values['images-txt'] === '-';
+  if (imagesTxtToStdout && (values.json || values.sarif)) throw new UsageError('--images-txt - writes to stdout: it cannot be combined with --json or --sarif');
+  let days: number | undefined;
+  if (values.days !== undefined) {
+    days = Number(values.days);
+    if (!Number.isInteger(days) || days <= 0) throw new UsageError(`--days must be a positive whole number of days, got "${values.days}"`);
+    if (values['pulls-from'] === undefined) throw new UsageError('--days goes with --pulls-from');
+  }
+  let now: Date | undefined;
+  if (values.now !== undefined) {
+    now = new Date(values.now);
+    if (Number.isNaN(now.getTime())) throw new UsageError(`--now must be an ISO 8601 time such as 2026-11-25T12:00:00Z, got "${values.now}"`);
+    if (values['pulls-from'] === undefined) throw new UsageError('--now goes with --pulls-from');
+  }
   let maxFileSize: number | undefined;
   if (values['max-file-size'] !== undefined) {
     maxFileSize = Number(values['max-file-size']);
@@ -174,17 +203,38 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     ...result.errors.map((e) => ({ file: displayPath(io.cwd, e.path), line: e.line === undefined ? 0 : e.line + 1, message: e.message })),
     ...invalid.map((r) => ({ file: r.file, line: r.finding.range.start.line + 1, message: findingMessage(r.finding) })),
   ];
+  // Pull counts (one query or one pass over the export for the whole scan).
+  let pulls: Map<Finding, FindingPulls | undefined> | undefined;
+  if (values['pulls-from'] !== undefined) {
+    const { counts, limits } = await loadPulls(values['pulls-from'], days, now, io);
+    const findings = rows.map((r) => r.finding);
+    const withPulls = addPullsToFindings(findings, counts, limits);
+    pulls = new Map(findings.map((f, i) => [f, withPulls[i].pulls]));
+  }
+  if (values['images-txt'] !== undefined) {
+    const text = formatImagesTxt(result.files.flatMap((f) => f.findings));
+    if (imagesTxtToStdout) {
+      io.stdout.write(text);
+    } else {
+      const out = path.resolve(io.cwd, values['images-txt']);
+      await writeFileAtomic(out, text);
+      io.stderr.write(`Wrote ${plural(text ? text.trimEnd().split('\n').length : 0, 'image')} to ${displayPath(io.cwd, out)}\n`);
+    }
+  }
   // Build outputs (compose `image:` next to `build:`) are listed but are nothing to mirror.
   const thirdParty = rows.filter((r) => r.finding.thirdParty && r.finding.pulled);
   const built = rows.filter((r) => r.finding.thirdParty && !r.finding.pulled).length;
   const exit = thirdParty.length > 0 && !values['exit-zero'] ? 1 : 0;
 
-  if (values.json) {
-    io.stdout.write(JSON.stringify({ findings: rows.map(toJson), errors }, null, 2) + '\n');
+  if (imagesTxtToStdout) {
+    for (const e of errors) io.stderr.write(`${e.file}${e.line ? `:${e.line}` : ''}: ${e.message}\n`);
+  } else if (values.json) {
+    const findings = rows.map((r) => (pulls ? { ...toJson(r), pulls: pulls.get(r.finding) ?? null } : toJson(r)));
+    io.stdout.write(JSON.stringify({ findings, errors }, null, 2) + '\n');
   } else if (values.sarif) {
     io.stdout.write(JSON.stringify(toSarif(rows, invalid, result, io.cwd), null, 2) + '\n');
   } else {
-    writeTable(io, rows, Boolean(values.all));
+    writeTable(io, rows, Boolean(values.all), pulls);
     for (const e of errors) io.stderr.write(`${e.file}${e.line ? `:${e.line}` : ''}: ${e.message}\n`);
     writeSummary(io, { rows, thirdParty, built, firstParty, ignored, errors: errors.length, result, all: Boolean(values.all), config });
   }
@@ -209,14 +259,37 @@ function toJson(r: Row): JsonFinding {
   };
 }
 
-function writeTable(io: CliIO, rows: Row[], all: boolean): void {
+/** Reads pull counts for --pulls-from; a failure is an error naming the source (exit 1), never a crash. */
+async function loadPulls(spec: string, days: number | undefined, now: Date | undefined, io: CliIO) {
+  try {
+    return await pullCountsFromSpec(spec, { days, now, cwd: io.cwd, env: io.env, signal: io.signal });
+  } catch (err) {
+    throw new Error(`pull counts from ${spec}: ${(err as Error).message}`);
+  }
+}
+
+function pullsCell(p: FindingPulls | undefined): string {
+  if (!p) return '-';
+  if (p.note) return 'n/a (Cloud Run)';
+  const n = `${p.pulls.toLocaleString('en-US')} / ${p.windowDays} d`;
+  return p.severity === 'error' ? `${n} (over limit)` : n;
+}
+
+function writeTable(io: CliIO, rows: Row[], all: boolean, pulls?: Map<Finding, FindingPulls | undefined>): void {
   if (rows.length === 0) return;
-  const header = ['LOCATION', 'IMAGE', 'REGISTRY', 'KIND', ...(all ? ['PARTY'] : [])];
+  const header = ['LOCATION', 'IMAGE', 'REGISTRY', 'KIND', ...(pulls ? ['PULLS'] : []), ...(all ? ['PARTY'] : [])];
   const body = rows.map((r) => {
     const f = r.finding;
     const image = f.text === f.resolved || f.composite ? f.resolved : `${f.resolved} (${f.text})`;
     const kind = f.pulled ? f.kind : `${f.kind} (built)`;
-    return [`${r.file}:${f.range.start.line + 1}:${f.range.start.character + 1}`, image, f.registry ?? '', kind, ...(all ? [f.thirdParty ? 'third-party' : 'first-party'] : [])];
+    return [
+      `${r.file}:${f.range.start.line + 1}:${f.range.start.character + 1}`,
+      image,
+      f.registry ?? '',
+      kind,
+      ...(pulls ? [pullsCell(pulls.get(f))] : []),
+      ...(all ? [f.thirdParty ? 'third-party' : 'first-party'] : []),
+    ];
   });
   const widths = header.map((h, i) => Math.min(Math.max(h.length, ...body.map((b) => b[i].length)), i === 1 ? 60 : 50));
   const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd() + '\n';
