@@ -17,6 +17,7 @@ import {
 import { ClientCommands, FindingsChangedNotification, FindingsChangedParams, InitializationOptions } from './protocol';
 import { ALL_NAME_GLOBS, anyFolderGlob, documentSelector } from './selectors';
 import { registerCommands } from './commands';
+import { registerRunbookCommands } from './runbook';
 import { StatusItem } from './status';
 
 export const SECTION = 'arMigrate';
@@ -204,6 +205,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArMigr
   const status = new StatusItem(h);
   context.subscriptions.push(status);
   registerCommands(context, h, status);
+  registerRunbookCommands(context, h, log);
 
   context.subscriptions.push(
     vscode.workspace.onDidChangeConfiguration((e) => {
