@@ -155,6 +155,29 @@ describe('language server runbook requests (loopback Google APIs, kube API, real
     assert.match(bad.message, /docker\.io\/library/);
   });
 
+  it('arMigrate/checkAccess: refused credentials are a RequestFailed naming the login command, with no secret in it', async () => {
+    const dir = path.join(tmp, 'revoked');
+    fs.mkdirSync(dir, { recursive: true });
+    const file = fake.writeCredentialsFile(dir);
+    const creds = JSON.parse(fs.readFileSync(file, 'utf8'));
+    creds.refresh_token = 'revoked-refresh-token';
+    fs.writeFileSync(file, JSON.stringify(creds));
+    const good = process.env.GOOGLE_APPLICATION_CREDENTIALS;
+    process.env.GOOGLE_APPLICATION_CREDENTIALS = file;
+    let started;
+    try {
+      started = start();
+    } finally {
+      process.env.GOOGLE_APPLICATION_CREDENTIALS = good;
+    }
+    const { c } = await started;
+    const e = await rejection(c.request('arMigrate/checkAccess', {}));
+    assert.equal(e.code, -32803);
+    assert.match(e.message, /gcloud auth application-default login/);
+    assert.ok(!e.message.includes('revoked-refresh-token') && !e.message.includes(fake.clientSecret), e.message);
+    assert.ok(!c.logs.join('\n').includes('revoked-refresh-token'));
+  });
+
   it('arMigrate/setupLogging: creates dataset, sink and grant; a second run changes nothing; settings to use', async () => {
     const { c, progress } = await start();
     const r = await c.request<any>('arMigrate/setupLogging', { projects: 'test-proj', dataset: 'logs-proj.image_pulls', location: 'EU', workDoneToken: 'log-1' });
@@ -294,7 +317,7 @@ describe('language server runbook requests (loopback Google APIs, kube API, real
     assert.equal(edit[0].range.start.line, 7);
   });
 
-  it('refuses every runbook request in an untrusted workspace; no Re-mirror action', async () => {
+  it('refuses every runbook request and the re-mirror command in an untrusted workspace; hover says why', async () => {
     const { c } = await start({ trusted: false });
     for (const [m, p] of [
       ['arMigrate/checkAccess', {}],
