@@ -55,13 +55,18 @@ describe('language server runbook requests (loopback Google APIs, kube API, real
     clients.push(c);
     const progress: { token: string | number; value: any }[] = [];
     const edits: any[] = [];
+    const created: (string | number)[] = [];
+    c.connection.onRequest('window/workDoneProgress/create', (p: { token: string | number }) => {
+      created.push(p.token);
+      return null;
+    });
     c.connection.onUnhandledProgress((p: { token: string | number; value: any }) => progress.push(p));
     c.connection.onRequest('workspace/applyEdit', (p: any) => {
       edits.push(p);
       return { applied: true };
     });
     const init = await c.initialize();
-    return { c, progress, edits, init };
+    return { c, progress, edits, created, init };
   };
 
   const write = (rel: string, text: string) => {
@@ -241,7 +246,7 @@ describe('language server runbook requests (loopback Google APIs, kube API, real
   });
 
   it('drift: hover after a check, Re-mirror quick fix copies upstream and a second check is in sync; re-pins pinned references', async () => {
-    const { c, progress, edits } = await start();
+    const { c, progress, edits, created } = await start();
     const dockerfile = path.join(ws, 'Dockerfile');
     const du = uri(dockerfile);
     const text = fs.readFileSync(dockerfile, 'utf8');
@@ -291,6 +296,13 @@ describe('language server runbook requests (loopback Google APIs, kube API, real
     const res = await c.request<any>('workspace/executeCommand', { command: remirror.command.command, arguments: remirror.command.arguments });
     assert.equal(res.ok, true, JSON.stringify(res));
     assert.equal(res.digest, appV2.digest);
+    // Server-initiated, cancellable progress for the copy.
+    assert.equal(created.length, 1);
+    const rp = progress.filter((p) => p.token === created[0]).map((p) => p.value);
+    assert.equal(rp[0].kind, 'begin');
+    assert.equal(rp[0].cancellable, true);
+    assert.match(rp[0].title, /Re-mirroring .*team\/app:1/);
+    assert.equal(rp[rp.length - 1].kind, 'end');
     const hover3 = await c.request<any>('textDocument/hover', { textDocument: { uri: du }, position: pos });
     assert.match(hover3.contents.value, /re-mirrored from upstream/);
     assert.ok(!/Drift: drifted/.test(hover3.contents.value));
@@ -359,6 +371,41 @@ describe('language server runbook requests (loopback Google APIs, kube API, real
       stall.close();
       // Restore the shared kubeconfig file for the other tests.
       kube.writeKubeconfig(tmp, [{ name: 'prod' }, { name: 'broken', server: 'https://127.0.0.1:1' }], 'broken');
+    }
+  });
+
+  it('honours $/cancelRequest for drift (upstream registry that never answers)', async () => {
+    const net = await import('node:net');
+    const sockets = new Set<import('node:net').Socket>();
+    const stall = net.createServer((sock) => {
+      sockets.add(sock);
+      sock.on('close', () => sockets.delete(sock));
+    });
+    await new Promise<void>((r) => stall.listen(0, '127.0.0.1', () => r()));
+    const port = (stall.address() as { port: number }).port;
+    const repo = `test-proj/mirror/127.0.0.1-${port}/slow/app`;
+    await pushImage(ar.url, repo, '1', { kind: 'schema2', seed: 'runbook-slow' });
+    const f = write('slow/Dockerfile', `FROM ${AR}/${repo}:1\n`);
+    const { c } = await start();
+    const { CancellationTokenSource } = await import('vscode-jsonrpc/node');
+    try {
+      const cts = new CancellationTokenSource();
+      const p = c.connection.sendRequest('arMigrate/drift', {}, cts.token);
+      await new Promise<void>((resolve, reject) => {
+        const deadline = Date.now() + 60_000;
+        const poll = () => (sockets.size > 0 ? resolve() : Date.now() > deadline ? reject(new Error('drift never reached the upstream')) : setTimeout(poll, 50));
+        poll();
+      });
+      cts.cancel();
+      const e = await rejection(p);
+      assert.equal(e.code, -32800, e.message);
+      // The server still answers.
+      const h = await c.request<any>('arMigrate/imagesTxt', {});
+      assert.ok(Array.isArray(h.images));
+    } finally {
+      for (const s of sockets) s.destroy();
+      stall.close();
+      fs.rmSync(path.dirname(f), { recursive: true, force: true });
     }
   });
 });
