@@ -11,7 +11,7 @@ import { classifyKubectlFailure, ComparedImage, compareWithWorkspace, KubectlErr
 import { collectImages } from '../../handoff/imagesTxt';
 import type { ServerContext } from '../context';
 import { scanWorkspace } from '../workspaceScan';
-import { isObject, requireTrust, stringList, userError, withRequest } from './common';
+import { cancelledError, isObject, requireTrust, stringList, userError, withRequest } from './common';
 import type { ClusterImage, ClusterScanParams, ClusterScanResult, ImagesTxtParams, ImagesTxtResult, KubeContextsParams, KubeContextsResult } from './protocol';
 
 function optString(v: unknown): string | undefined {
@@ -19,7 +19,7 @@ function optString(v: unknown): string | undefined {
 }
 
 function kubectlFailure(what: string, err: unknown): ResponseError<void> {
-  if (err instanceof KubectlError && err.kind === 'cancelled') return new ResponseError(-32800, 'cancelled');
+  if (err instanceof KubectlError && err.kind === 'cancelled') return cancelledError();
   return userError(what, err);
 }
 

@@ -15,7 +15,7 @@ import { setupPullLogging } from '../../gcp/logging';
 import { formatResult } from '../../cli/setupLogging';
 import type { ServerContext } from '../context';
 import { HOW_TO_SET_TARGET } from '../settings';
-import { isObject, requireTrust, stringList, userError, withRequest } from './common';
+import { cancelledError, isObject, requireTrust, stringList, userError, withRequest } from './common';
 import type { CheckAccessParams, CheckAccessResult, SetupLoggingParams, SetupLoggingResult } from './protocol';
 
 /** Tests and embedders may replace how the Google API client is made. */
@@ -41,7 +41,7 @@ async function resolveTarget(ctx: ServerContext, explicit: unknown): Promise<Tar
 }
 
 function gcpFailure(what: string, err: unknown): ResponseError<void> {
-  if (err instanceof GcpError && err.kind === 'cancelled') return new ResponseError(-32800, 'cancelled');
+  if (err instanceof GcpError && err.kind === 'cancelled') return cancelledError();
   return userError(what, err);
 }
 
