@@ -150,7 +150,7 @@ describe('language server runbook requests (loopback Google APIs, kube API, real
     assert.ok(!c.logs.join('\n').includes(fake.refreshToken));
   });
 
-  it('arMigrate/checkAccess: a bad target or a missing one is a clear InvalidParams error', async () => {
+  it('bad parameters and a missing or bad target are clear InvalidParams errors (checkAccess, drift, clusterScan, setupLogging)', async () => {
     const { c } = await start({ settings: {} });
     const none = await rejection(c.request('arMigrate/checkAccess', {}));
     assert.equal(none.code, -32602);
@@ -158,6 +158,15 @@ describe('language server runbook requests (loopback Google APIs, kube API, real
     const bad = await rejection(c.request('arMigrate/checkAccess', { target: 'docker.io/library' }));
     assert.equal(bad.code, -32602);
     assert.match(bad.message, /docker\.io\/library/);
+    const drift = await rejection(c.request('arMigrate/drift', {}));
+    assert.equal(drift.code, -32602);
+    assert.match(drift.message, /Check drift: .*arMigrate\.target/);
+    const ns = await rejection(c.request('arMigrate/clusterScan', { namespace: 'Not A Namespace' }));
+    assert.equal(ns.code, -32602);
+    assert.match(ns.message, /"Not A Namespace" is not a Kubernetes namespace/);
+    const junk = await rejection(c.request('arMigrate/setupLogging', { projects: 42, dataset: ['x'] }));
+    assert.equal(junk.code, -32602);
+    assert.equal(c.alive, true);
   });
 
   it('arMigrate/checkAccess: refused credentials are a RequestFailed naming the login command, with no secret in it', async () => {
