@@ -1,7 +1,25 @@
 // Bundles the extension client, the language server and the CLI with esbuild.
 // Output goes to dist/ (CommonJS, Node 20). `--watch` rebuilds on change.
+//
+// The CLI is split for start-up time (docs/cli-startup.md): dist/cli.js is a
+// small dispatcher and every command is its own bundle, dist/cli/<command>.js,
+// required only when that command runs, so `ar-migrate mirror` never parses
+// BigQuery, google-auth-library or the YAML/Dockerfile parsers. Code shared by
+// commands is duplicated across their bundles, except server/src/cli/io.ts
+// (UsageError must be one class for `instanceof`), which is dist/cli/io.js,
+// and server/src/cli/main.ts, which a command bundle reaches as ../cli.js.
+// google-auth-library and @google-cloud/bigquery are bundles of their own too
+// (dist/cli/google-auth-library.js, dist/cli/google-cloud-bigquery.js), so a
+// command that requires them lazily parses them only when it needs them: the
+// registry code needs Google auth only for Google hosts.
 import * as esbuild from 'esbuild';
+import * as fs from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const cliDir = path.join(root, 'server/src/cli');
 const watch = process.argv.includes('--watch');
 const common = {
   bundle: true,
@@ -14,10 +32,65 @@ const common = {
   external: ['vscode'],
 };
 
+/** CLI command modules (server/src/cli/<name>.ts), each bundled to dist/cli/<name>.js. */
+const COMMAND_MODULES = ['scan', 'pulls', 'mirror', 'migrate', 'check', 'setupLogging', 'clusterScan', 'drift'];
+
+/** Packages bundled once, as dist/cli/<name>.js, and required from there by the command bundles. */
+const SHARED_PACKAGES = ['google-auth-library', '@google-cloud/bigquery'];
+const sharedFile = (name) => `cli/${name.replace(/^@/, '').replace(/\//g, '-')}.js`;
+const sharedPackagePath = (name) => createRequire(path.join(root, 'package.json')).resolve(name);
+
+/**
+ * Resolves, in a CLI bundle, `./io` to the shared dist/cli/io.js, `./main` to
+ * the dispatcher dist/cli.js and (in the dispatcher only) `./<command>` to
+ * dist/cli/<command>.js, all external. `fromDir` is the output directory of
+ * the bundle being built, relative to dist/. The CLI reads only the version
+ * from package.json, so only the version is bundled.
+ */
+function cliSplit(fromDir, isDispatcher) {
+  const out = (file) => {
+    const rel = path.posix.relative(fromDir, file);
+    return rel.startsWith('.') ? rel : `./${rel}`;
+  };
+  return {
+    name: 'cli-split',
+    setup(build) {
+      build.onResolve({ filter: /^\.{1,2}\// }, (args) => {
+        const abs = path.resolve(args.resolveDir, args.path).replace(/\.ts$/, '');
+        if (abs === path.join(root, 'package.json')) return { path: abs, namespace: 'package-version' };
+        if (path.dirname(abs) !== cliDir) return undefined;
+        const name = path.basename(abs);
+        if (name === 'io') return { path: out('cli/io.js'), external: true };
+        if (name === 'main' && !isDispatcher) return { path: out('cli.js'), external: true };
+        if (isDispatcher && COMMAND_MODULES.includes(name)) return { path: out(`cli/${name}.js`), external: true };
+        return undefined;
+      });
+      build.onResolve({ filter: new RegExp(`^(${SHARED_PACKAGES.join('|')})$`) }, async (args) => {
+        if (args.pluginData?.cliSplit) return undefined;
+        const r = await build.resolve(args.path, { resolveDir: args.resolveDir, kind: args.kind, pluginData: { cliSplit: true } });
+        // only the copy at the top of node_modules is shared
+        if (r.errors.length || r.path !== sharedPackagePath(args.path)) return undefined;
+        return { path: out(sharedFile(args.path)), external: true };
+      });
+      build.onLoad({ filter: /.*/, namespace: 'package-version' }, async (args) => {
+        const { version } = JSON.parse(await fs.readFile(args.path, 'utf8'));
+        return { contents: JSON.stringify({ version }), loader: 'json', watchFiles: [args.path] };
+      });
+    },
+  };
+}
+
 const entries = [
   { entryPoints: ['client/src/extension.ts'], outfile: 'dist/extension.js' },
   { entryPoints: ['server/src/lsp/main.ts'], outfile: 'dist/server.js' },
-  { entryPoints: ['server/src/cli/main.ts'], outfile: 'dist/cli.js' },
+  { entryPoints: ['server/src/cli/main.ts'], outfile: 'dist/cli.js', plugins: [cliSplit('.', true)] },
+  { entryPoints: ['server/src/cli/io.ts'], outfile: 'dist/cli/io.js' },
+  ...SHARED_PACKAGES.map((name) => ({ entryPoints: [sharedPackagePath(name)], outfile: `dist/${sharedFile(name)}`, plugins: [cliSplit('cli', false)] })),
+  ...COMMAND_MODULES.map((name) => ({
+    entryPoints: [`server/src/cli/${name}.ts`],
+    outfile: `dist/cli/${name}.js`,
+    plugins: [cliSplit('cli', false)],
+  })),
 ];
 
 if (watch) {

@@ -1,7 +1,12 @@
 /**
  * `ar-migrate` CLI entry: dispatches to one module per command. Exit codes:
  * 0 success / nothing found, 1 findings or failures, 2 usage error.
+ *
+ * Start-up time matters (docs/cli-startup.md): the build bundles each command
+ * separately (dist/cli/<command>.js) and this dispatcher requires only the one
+ * that runs, so keep this file free of heavy imports and top-level work.
  */
+import { preferBaselineWasm } from '../registry/memory';
 import { CliIO, CommandRunner, UsageError } from './io';
 
 interface CommandInfo {
@@ -67,8 +72,12 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
   }
 }
 
+/** Commands whose process exists to copy images: they trade WebAssembly tier-up for a lower peak RSS. */
+const COPY_COMMANDS = new Set(['mirror', 'migrate']);
+
 /** Runs the CLI on this process's argv and sets the exit code. */
 export function runFromProcess(): void {
+  if (COPY_COMMANDS.has(process.argv[2])) preferBaselineWasm();
   const controller = new AbortController();
   let interrupts = 0;
   const onSignal = () => {

@@ -4,7 +4,6 @@
  * rate-limit headers, and bounded retries with exponential backoff + jitter.
  */
 import { Readable } from 'node:stream';
-import * as v8 from 'node:v8';
 import type { Agent as AgentType, Dispatcher } from 'undici';
 // Deep imports: the undici index also loads fetch, WebSocket, caches and
 // mocks, which roughly doubles the copier's start-up time.
@@ -95,17 +94,9 @@ const RETRY_NET = new Set([
   'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH', 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH', 'ERR_STREAM_PREMATURE_CLOSE',
 ]);
 
-// undici parses HTTP with llhttp compiled to WebAssembly. V8's optimising
-// tier compiles it in the background with tens of MB of transient memory,
-// which would double the copier's peak RSS for no gain (llhttp only walks
-// headers; bodies pass as spans). Baseline (Liftoff) code is enough.
-if (!process.env.AR_MIGRATE_WASM_TIERUP) {
-  try {
-    v8.setFlagsFromString('--liftoff-only');
-  } catch {
-    // not fatal
-  }
-}
+// Liftoff-only WebAssembly (smaller peak RSS while copying) is a process-wide
+// V8 flag: the CLI's mirror/migrate entry sets it (preferBaselineWasm in
+// ./memory), so loading this module does not change the language server.
 
 const AGENT_OPTIONS = {
   keepAliveTimeout: 10_000,

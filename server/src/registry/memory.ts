@@ -38,3 +38,22 @@ export function noteStreamed(n: number): void {
   // a scavenge is enough: the socket buffers die young
   if (process.memoryUsage.rss() > SOFT_LIMIT) gc()?.({ type: 'minor' });
 }
+
+/**
+ * Makes V8 run WebAssembly on its baseline tier only (`--liftoff-only`).
+ * undici parses HTTP with llhttp compiled to WebAssembly; V8's optimising tier
+ * compiles it in the background with tens of MB of transient memory, which
+ * would double the copier's peak RSS for no gain (llhttp only walks headers;
+ * bodies pass as spans). The flag is process-wide, so only a process that
+ * exists to copy images sets it (the CLI's mirror and migrate commands), never
+ * the language server. Call before the first request. Set
+ * AR_MIGRATE_WASM_TIERUP=1 to skip it.
+ */
+export function preferBaselineWasm(): void {
+  if (process.env.AR_MIGRATE_WASM_TIERUP) return;
+  try {
+    v8.setFlagsFromString('--liftoff-only');
+  } catch {
+    // not fatal
+  }
+}

@@ -1,0 +1,91 @@
+// CLI start-up layout (docs/cli-startup.md): dist/cli.js is a small dispatcher
+// that requires only the bundle of the command being run, so `mirror` never
+// parses BigQuery or google-auth-library, and the language server does not
+// inherit the copier's process-wide V8 flags.
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+const ROOT = path.resolve(__dirname, '../../..');
+const DIST = path.join(ROOT, 'dist');
+const COMMANDS = ['scan', 'pulls', 'mirror', 'migrate', 'check', 'setup-logging', 'cluster-scan', 'drift'];
+
+/**
+ * Runs the CLI in a child process through the real entry (bin/ar-migrate.js)
+ * and reports which files under dist/ it loaded.
+ */
+function runAndListLoaded(args: string[]): { status: number | null; stdout: string; stderr: string; loaded: string[] } {
+  const probe = `
+    process.on('exit', () => {
+      const files = Object.keys(require.cache).filter((f) => f.startsWith(${JSON.stringify(DIST + path.sep)}));
+      require('fs').writeSync(2, '\\n@@loaded ' + JSON.stringify(files.map((f) => require('path').relative(${JSON.stringify(DIST)}, f))) + '\\n');
+    });
+    process.argv.splice(1, 0, ${JSON.stringify(path.join(ROOT, 'bin/ar-migrate.js'))});
+    require(${JSON.stringify(path.join(ROOT, 'bin/ar-migrate.js'))});
+  `;
+  const r = spawnSync(process.execPath, ['-e', probe, '--', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+  const m = /\n@@loaded (.*)\n/.exec(r.stderr);
+  assert.ok(m, `no load list in stderr:\n${r.stderr}`);
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr.replace(m[0], ''), loaded: JSON.parse(m[1]).sort() };
+}
+
+describe('CLI start-up: per-command bundles', function () {
+  this.timeout(180_000);
+
+  before(function () {
+    if (!fs.existsSync(path.join(DIST, 'cli.js')) || !fs.existsSync(path.join(DIST, 'cli', 'mirror.js'))) {
+      const b = spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: ROOT, encoding: 'utf8' });
+      assert.equal(b.status, 0, b.stderr);
+    }
+  });
+
+  it('--version and --help load only the dispatcher', function () {
+    const v = runAndListLoaded(['--version']);
+    assert.equal(v.status, 0, v.stderr);
+    assert.match(v.stdout, /^ar-migrate \d+\.\d+\.\d+/);
+    assert.deepEqual(v.loaded, ['cli.js', path.join('cli', 'io.js')]);
+    const h = runAndListLoaded(['--help']);
+    assert.equal(h.status, 0);
+    for (const c of COMMANDS) assert.match(h.stdout, new RegExp(`^  ${c} `, 'm'));
+    assert.deepEqual(h.loaded, ['cli.js', path.join('cli', 'io.js')]);
+  });
+
+  it('the dispatcher bundle is small and carries no third-party code', function () {
+    const size = fs.statSync(path.join(DIST, 'cli.js')).size;
+    assert.ok(size < 64 * 1024, `dist/cli.js is ${size} bytes`);
+    const text = fs.readFileSync(path.join(DIST, 'cli.js'), 'utf8');
+    assert.doesNotMatch(text, /node_modules\//);
+  });
+
+  it('mirror loads neither BigQuery nor google-auth-library nor the other commands', function () {
+    // a usage error still loads the command's bundle
+    const r = runAndListLoaded(['mirror', 'only-one-argument']);
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /ar-migrate mirror: /);
+    assert.deepEqual(r.loaded, ['cli.js', path.join('cli', 'io.js'), path.join('cli', 'mirror.js')]);
+  });
+
+  for (const cmd of COMMANDS) {
+    it(`${cmd}: --help exits 0 and an unknown option is a usage error (exit 2) through its own bundle`, function () {
+      const h = runAndListLoaded([cmd, '--help']);
+      assert.equal(h.status, 0, h.stderr);
+      assert.ok(`${h.stdout}${h.stderr}`.includes(`ar-migrate ${cmd}`), `${cmd} --help names the command`);
+      const u = runAndListLoaded([cmd, '--no-such-option-xyz']);
+      assert.equal(u.status, 2, `exit ${u.status}: ${u.stderr}`);
+      assert.match(u.stderr, new RegExp(`^ar-migrate ${cmd}: .*no-such-option-xyz`, 'mi'));
+      const others = COMMANDS.filter((c) => c !== cmd).map((c) => c.replace(/-(\w)/g, (_, x: string) => x.toUpperCase()));
+      for (const o of others) {
+        // a command may embed another's code in its own bundle, never load that command's bundle
+        assert.ok(!u.loaded.includes(path.join('cli', `${o}.js`)), `${cmd} loaded cli/${o}.js: ${u.loaded.join(', ')}`);
+      }
+    });
+  }
+
+  it('the language server bundle does not switch V8 to Liftoff-only WebAssembly', function () {
+    const server = fs.readFileSync(path.join(DIST, 'server.js'), 'utf8');
+    assert.doesNotMatch(server, /liftoff-only/);
+    const mirror = fs.readFileSync(path.join(DIST, 'cli', 'mirror.js'), 'utf8');
+    assert.doesNotMatch(mirror, /liftoff-only/, 'set by the CLI entry, not when the engine loads');
+  });
+});
