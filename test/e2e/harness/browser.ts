@@ -114,9 +114,20 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
   }
 }
 
+/**
+ * Gives the workbench keyboard focus without triggering anything: a click on the
+ * empty end of the status bar (the top rows may hold the Restricted Mode banner's links).
+ */
+export async function focusWorkbench(page: Page): Promise<void> {
+  const bar = page.locator('.part.statusbar');
+  const box = await bar.boundingBox().catch(() => null);
+  if (box) await page.mouse.click(box.x + box.width * 0.55, box.y + box.height / 2);
+  else await page.locator('.part.editor').click({ position: { x: 10, y: 10 } }).catch(() => undefined);
+}
+
 /** Quick Open (Ctrl+P) a workspace file by name and wait for its editor tab. */
 export async function openFile(page: Page, name: string): Promise<void> {
-  await page.locator('.monaco-workbench').click({ position: { x: 700, y: 5 } }).catch(() => undefined);
+  await focusWorkbench(page);
   await page.keyboard.press('Control+P');
   const input = page.locator('.quick-input-widget input');
   await input.waitFor({ state: 'visible', timeout: 30_000 });
@@ -131,7 +142,7 @@ export async function openFile(page: Page, name: string): Promise<void> {
 /** Runs a command by its palette title (">title"). */
 export async function runCommand(page: Page, title: string): Promise<void> {
   if (!(await page.evaluate<boolean>('Boolean(document.activeElement && document.activeElement !== document.body)').catch(() => false))) {
-    await page.locator('.monaco-workbench').click({ position: { x: 700, y: 5 } }).catch(() => undefined);
+    await focusWorkbench(page);
   }
   await page.keyboard.press('Control+Shift+P');
   const input = page.locator('.quick-input-widget input');
