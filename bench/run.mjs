@@ -75,7 +75,7 @@ async function compareServers(title, fixture, peer, targets) {
       const res = await runLspScenario(s, fixture, {
         edits: lastRound ? EDITS : 0,
         warmupEdits: lastRound ? WARMUP_EDITS : 0,
-        editBudgetMs: s.id === 'ours' ? 60000 : 100000,
+        editBudgetMs: s.id === 'ours' ? 60000 : 130000,
         log,
       });
       results[s.id].push(res);

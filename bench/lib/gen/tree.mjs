@@ -13,6 +13,7 @@ import { pickImage } from './images.mjs';
  *   file: posix path relative to the root; line: 1-based; text: the image as written.
  */
 
+const SRC_DIRS = ['api', 'core', 'handlers', 'models', 'util', 'internal'];
 const SVC_WORDS = ['billing', 'auth', 'search', 'cart', 'orders', 'users', 'mailer', 'gateway', 'reports', 'media', 'geo', 'audit'];
 
 /**
@@ -254,17 +255,19 @@ export async function generateTree(root, { files: total = 20000, seed = 1234 } =
   }
   for (let i = 0; i < nSource; i++) {
     const [ext, body] = source();
-    write(`${svc(i % svcCount)}/src/${rng.word(3)}/${rng.word(6)}-${i}.${ext}`, body, 'source');
+    // About 10 files per directory, as in real repositories.
+    write(`${svc(i % svcCount)}/src/${rng.pick(SRC_DIRS)}/${rng.word(6)}-${i}.${ext}`, body, 'source');
   }
 
   // ---- ignored folders with decoys ----
+  const pkgNames = Array.from({ length: 300 }, (_, k) => `${rng.pick(['', '@scope/'])}${rng.word(5)}${k}`);
   for (let i = 0; i < nNodeModules; i++) {
-    const pkg = `${rng.pick(['', '@scope/'])}${rng.word(5)}${i % 300}`;
+    const pkg = pkgNames[i % pkgNames.length];
     const base = i % 7 === 0 ? `${svc(i % svcCount)}/node_modules/${pkg}` : `node_modules/${pkg}`;
     const r = i % 10;
-    if (r === 0) write(`${base}/Dockerfile`, dockerfile(`${base}/Dockerfile`, false), 'decoy');
+    if (r === 0) write(`${base}/examples/e${i}/Dockerfile`, dockerfile(`${base}/examples/e${i}/Dockerfile`, false), 'decoy');
     else if (r === 1) write(`${base}/deploy/k8s-${i}.yaml`, k8sFile(`${base}/deploy/k8s-${i}.yaml`, false), 'decoy');
-    else if (r === 2) write(`${base}/docker-compose.yml`, composeFile(`${base}/docker-compose.yml`, false), 'decoy');
+    else if (r === 2) write(`${base}/examples/e${i}/docker-compose.yml`, composeFile(`${base}/examples/e${i}/docker-compose.yml`, false), 'decoy');
     else write(`${base}/lib/i${i}.js`, `module.exports = ${i};\n`, 'ignored-other');
     ignoredFiles++;
   }
