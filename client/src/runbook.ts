@@ -7,6 +7,7 @@
  * run in an untrusted workspace (the server refuses too).
  */
 import * as vscode from 'vscode';
+import { ErrorCodes, ResponseError } from 'vscode-languageclient/node';
 import {
   CheckAccessParams,
   CheckAccessRequest,
@@ -76,16 +77,18 @@ function configuredTarget(): string {
   return vscode.workspace.getConfiguration(SECTION).get<string>('target', '').trim();
 }
 
-/** The target, or undefined after offering to configure it. */
-async function targetOrAsk(what: string): Promise<string | undefined> {
-  const t = configuredTarget();
-  if (t) return t;
-  const c = await vscode.window.showWarningMessage(`AR Migrate: ${what} needs the Artifact Registry target.`, 'Configure target…');
-  if (c) {
-    const set = await vscode.commands.executeCommand<string | undefined>('arMigrate.configureTarget');
-    return typeof set === 'string' && set ? set : configuredTarget() || undefined;
+/** Runs `fn`; when the server answers that no target is configured, offers "Configure target…" instead of an error. */
+async function askTargetOnMissing<T>(what: string, fn: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof ResponseError && e.code === ErrorCodes.InvalidParams && /no Artifact Registry target/i.test(e.message)) {
+      const c = await vscode.window.showWarningMessage(`AR Migrate: ${what} needs the Artifact Registry target.`, 'Configure target…');
+      if (c) await vscode.commands.executeCommand('arMigrate.configureTarget');
+      return undefined;
+    }
+    throw e;
   }
-  return undefined;
 }
 
 function plural(n: number, what: string): string {
@@ -99,12 +102,15 @@ const SEVERITY_ICON: Record<string, string> = { ok: '$(pass)', info: '$(info)', 
 
 export async function checkAccess(host: ServerHost, log: vscode.LogOutputChannel): Promise<CheckAccessResult | undefined> {
   if (!trusted('Check access')) return undefined;
-  const target = await targetOrAsk('Check access');
-  if (!target) return undefined;
   const client = await host.ready();
-  const result = await withServerProgress(client, `AR Migrate: checking access to ${target}`, true, (token, workDoneToken) =>
-    client.sendRequest<CheckAccessResult>(CheckAccessRequest, { target, workDoneToken } satisfies CheckAccessParams, token),
+  // The server knows the effective target (settings or .ar-migrate.json); it says when there is none.
+  const target = configuredTarget();
+  const result = await askTargetOnMissing('Check access', () =>
+    withServerProgress(client, `AR Migrate: checking access to ${target || 'the target'}`, true, (token, workDoneToken) =>
+      client.sendRequest<CheckAccessResult>(CheckAccessRequest, { workDoneToken } satisfies CheckAccessParams, token),
+    ),
   );
+  if (!result) return undefined;
   log.info(`Check access ${result.target.base}: ${result.ok ? 'no problem' : 'problems found'}`);
   for (const f of result.findings) {
     const line = `  ${f.severity.padEnd(7)} ${f.message}${f.fix && f.severity !== 'ok' ? `\n          fix: ${f.fix}` : ''}`;
@@ -268,12 +274,14 @@ export async function scanCluster(host: ServerHost, log: vscode.LogOutputChannel
     matchOnDescription: true,
   });
   if (!chosen || chosen.length === 0) return result;
-  const target = await targetOrAsk('Mirroring');
-  if (!target) return result;
   const images = chosen.map((c) => c.image.normalized).filter((x): x is string => Boolean(x));
-  const mirrored = await withServerProgress(client, `AR Migrate: mirroring ${plural(images.length, 'image')}`, true, (token, workDoneToken) =>
-    client.sendRequest<MirrorResult>(MirrorRequest, { images, target, workDoneToken } satisfies MirrorParams, token),
+  const mirrored = await askTargetOnMissing('Mirroring', () =>
+    withServerProgress(client, `AR Migrate: mirroring ${plural(images.length, 'image')}`, true, (token, workDoneToken) =>
+      client.sendRequest<MirrorResult>(MirrorRequest, { images, workDoneToken } satisfies MirrorParams, token),
+    ),
   );
+  if (!mirrored) return result;
+  const target = configuredTarget() || 'the target';
   const ok = mirrored.results.filter((r) => r.ok);
   const failed = mirrored.results.filter((r) => !r.ok);
   for (const r of ok) log.info(`Mirrored ${r.source} -> ${r.target} (${r.digest ?? ''})`);
@@ -335,11 +343,13 @@ function shortDigest(d: string | undefined): string {
 
 export async function checkDrift(host: ServerHost, log: vscode.LogOutputChannel): Promise<DriftResult | undefined> {
   if (!trusted('Check drift')) return undefined;
-  if (!(await targetOrAsk('Check drift'))) return undefined;
   const client = await host.ready();
-  const result = await withServerProgress(client, 'AR Migrate: checking mirrored images against upstream', true, (token, workDoneToken) =>
-    client.sendRequest<DriftResult>(DriftRequest, { workDoneToken } satisfies DriftParams, token),
+  const result = await askTargetOnMissing('Check drift', () =>
+    withServerProgress(client, 'AR Migrate: checking mirrored images against upstream', true, (token, workDoneToken) =>
+      client.sendRequest<DriftResult>(DriftRequest, { workDoneToken } satisfies DriftParams, token),
+    ),
   );
+  if (!result) return undefined;
   const s = result.summary;
   const text = `${plural(result.entries.length, 'mirrored image')}: ${s['in-sync']} in sync, ${s.drifted} drifted, ${s['mirror-missing']} missing from the mirror, ${s['upstream-missing']} gone upstream, ${s.error} not checked (errors), ${s.unchecked} not checkable`;
   log.info(`Drift (${result.targets.join(', ')}): ${text}`);
