@@ -181,6 +181,7 @@ async function scanBench() {
   const ready = Number.isFinite(o.bestMs) && !o.error;
   rows.push([`wall time, best of ${num('scan-runs', 3)}`, ready ? fmtMs(o.bestMs) : 'not ready', fmtMs(g.bestMs), ready ? fmtRatio(r) : 'n/a', '<= 5x', ready ? verdict(r, 5) : 'N/A']);
   rows.push(['wall time, median', ready ? fmtMs(o.medianMs) : 'not ready', fmtMs(g.medianMs), ready ? fmtRatio(o.medianMs / g.medianMs) : 'n/a', '(report)', '']);
+  rows.push(['CPU time (user+sys), best', ready ? fmtMs(o.cpuBestMs) : 'not ready', fmtMs(g.cpuBestMs), ready ? fmtRatio(o.cpuBestMs / g.cpuBestMs) : 'n/a', '(report)', '']);
   const tp = o.thirdParty ?? {};
   const al = o.all ?? {};
   const gate = (ok) => {

@@ -21,27 +21,38 @@ export const GREP_PIPELINE =
   "--include='*.yaml' --include='*.yml' --exclude-dir=node_modules --exclude-dir=.git " +
   "'^\\s*FROM\\s|image:' . | sort > \"$OUT\"";
 
-/** Runs a command, stdout to a file; resolves with wall time. Bounded by timeoutMs. */
-function timed(cmd, args, { cwd, outFile, env, timeoutMs }) {
+const shq = (x) => `'${String(x).replace(/'/g, `'\\''`)}'`;
+
+/**
+ * Runs a shell command line with /bin/sh, stdout to a file; resolves with wall time and
+ * the CPU time (user + sys) of the command's processes, from the shell's `times` builtin.
+ * Bounded by timeoutMs.
+ */
+function timed(commandLine, { cwd, outFile, env, timeoutMs }) {
   return new Promise((resolve) => {
     const fd = openSync(outFile, 'w');
     const t0 = performance.now();
-    const p = spawn(cmd, args, { cwd, env, stdio: ['ignore', fd, 'pipe'] });
+    const p = spawn('/bin/sh', ['-c', `${commandLine}\nrc=$?; times >&2; exit $rc`], { cwd, env, stdio: ['ignore', fd, 'pipe'] });
     let stderr = '';
     p.stderr.on('data', (c) => {
-      if (stderr.length < 4000) stderr += c;
+      stderr += c;
+      if (stderr.length > 8000) stderr = stderr.slice(-4000);
     });
     const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
     p.on('error', (e) => {
       clearTimeout(timer);
       closeSync(fd);
-      resolve({ ms: NaN, code: -1, stderr: e.message });
+      resolve({ ms: NaN, cpuMs: NaN, code: -1, stderr: e.message });
     });
     p.on('exit', (code, signal) => {
       const ms = performance.now() - t0;
       clearTimeout(timer);
       closeSync(fd);
-      resolve({ ms, code, signal, stderr });
+      // Last line of `times`: children's user and system time, e.g. "0m1.234000s 0m0.120000s".
+      const m = /(\d+)m([\d.]+)s\s+(\d+)m([\d.]+)s\s*$/.exec(stderr);
+      const cpuMs = m ? (Number(m[1]) * 60 + Number(m[2]) + Number(m[3]) * 60 + Number(m[4])) * 1000 : NaN;
+      if (m) stderr = stderr.slice(0, m.index).replace(/\d+m[\d.]+s\s+\d+m[\d.]+s\s*$/, '');
+      resolve({ ms, cpuMs, code, signal, stderr });
     });
   });
 }
@@ -107,10 +118,10 @@ export async function runScanBench({ root, files = 20000, runs = 3, profile = fa
 
     const grepOut = join(work, 'grep.txt');
     const oursOut = join(work, 'ours.json');
-    const grepRun = () => timed('/bin/sh', ['-c', GREP_PIPELINE], { cwd: tree, outFile: join(work, 'sh.txt'), env: { ...process.env, OUT: grepOut, LC_ALL: 'C' }, timeoutMs: 120000 });
+    const grepRun = () => timed(GREP_PIPELINE, { cwd: tree, outFile: join(work, 'sh.txt'), env: { ...process.env, OUT: grepOut, LC_ALL: 'C' }, timeoutMs: 120000 });
     // Exactly the documented command (third-party references only, the default); cwd = tree root.
     const oursRun = (extra = [], outFile = oursOut) =>
-      timed(process.execPath, [join(root, 'bin/ar-migrate.js'), 'scan', tree, '--json', ...extra], { cwd: tree, outFile, env: process.env, timeoutMs: 180000 });
+      timed([process.execPath, join(root, 'bin/ar-migrate.js'), 'scan', tree, '--json', ...extra].map(shq).join(' '), { cwd: tree, outFile, env: process.env, timeoutMs: 180000 });
 
     // Warm-up (page cache), then alternate the tools. Our warm-up run uses --all: its output
     // is the recall check over every planted reference (first-party included).
@@ -120,15 +131,21 @@ export async function runScanBench({ root, files = 20000, runs = 3, profile = fa
     log(`scan: warm-up ar-migrate (--all) exit ${allRun.code} in ${(allRun.ms / 1000).toFixed(2)} s`);
     const gT = [];
     const oT = [];
+    const gC = [];
+    const oC = [];
     let last;
     for (let i = 0; i < runs; i++) {
       const a = await grepRun();
       if (Number.isFinite(a.ms)) gT.push(a.ms);
+      if (Number.isFinite(a.cpuMs)) gC.push(a.cpuMs);
       last = await oursRun();
-      if (Number.isFinite(last.ms) && last.code !== null && last.code <= 1) oT.push(last.ms);
+      if (Number.isFinite(last.ms) && last.code !== null && last.code <= 1) {
+        oT.push(last.ms);
+        if (Number.isFinite(last.cpuMs)) oC.push(last.cpuMs);
+      }
     }
-    res.grep = { bestMs: min(gT), medianMs: median(gT), runs: gT };
-    res.ours = { bestMs: min(oT), medianMs: median(oT), runs: oT, exitCode: last?.code, stderr: last?.stderr?.slice(0, 600) };
+    res.grep = { bestMs: min(gT), medianMs: median(gT), runs: gT, cpuBestMs: min(gC), cpuRuns: gC };
+    res.ours = { bestMs: min(oT), medianMs: median(oT), runs: oT, cpuBestMs: min(oC), cpuRuns: oC, exitCode: last?.code, stderr: last?.stderr?.slice(0, 600) };
 
     // ---- grep: what the runbook produces (lines to review by hand) ----
     const grepLines = readFileSync(grepOut, 'utf8').split('\n').filter(Boolean);
@@ -175,8 +192,7 @@ export async function runScanBench({ root, files = 20000, runs = 3, profile = fa
     if (profile) {
       const profDir = join(work, 'prof');
       const pr = await timed(
-        process.execPath,
-        ['--cpu-prof', `--cpu-prof-dir=${profDir}`, '--cpu-prof-interval=250', join(root, 'bin/ar-migrate.js'), 'scan', tree, '--json'],
+        [process.execPath, '--cpu-prof', `--cpu-prof-dir=${profDir}`, '--cpu-prof-interval=250', join(root, 'bin/ar-migrate.js'), 'scan', tree, '--json'].map(shq).join(' '),
         { cwd: tree, outFile: join(work, 'prof.json'), env: process.env, timeoutMs: 180000 },
       );
       const f = existsSync(profDir) ? readdirSync(profDir).find((x) => x.endsWith('.cpuprofile')) : undefined;
