@@ -65,6 +65,18 @@ describe('e2e: extension manifest', () => {
     }
   });
 
+  it('has a walkthrough whose media exist and whose steps complete on real events', () => {
+    const [w] = pkg.contributes.walkthroughs;
+    assert.equal(w.steps.length, 4);
+    for (const step of w.steps) {
+      assert.ok(fs.existsSync(path.join(REPO, step.media.markdown)), step.media.markdown);
+      assert.ok(step.completionEvents.length > 0, step.id);
+      for (const m of step.description.matchAll(/\(command:([a-zA-Z.]+)/g)) {
+        if (m[1].startsWith('arMigrate.')) assert.ok(pkg.contributes.commands.some((c: { command: string }) => c.command === m[1]), `${step.id} links to contributed ${m[1]}`);
+      }
+    }
+  });
+
   it('declares limited support for untrusted workspaces and a lean package', () => {
     assert.equal(pkg.capabilities.untrustedWorkspaces.supported, 'limited');
     assert.equal(pkg.icon, 'media/icon.png');

@@ -60,7 +60,8 @@ describe('e2e: UI in code-server with the packaged .vsix', function () {
     const vsix = packageVsix(root);
     const files = zipEntries(vsix);
     assert.ok(files.includes('extension/dist/server.js') && files.includes('extension/dist/extension.js'), `the .vsix holds both bundles (${files.join(', ')})`);
-    assert.ok(!files.some((f) => f.startsWith('extension/node_modules/') || f.startsWith('extension/server/src') || f.startsWith('extension/test/')), 'the .vsix is lean');
+    assert.ok(!files.some((f) => f.startsWith('extension/node_modules/') || f.startsWith('extension/server/src') || f.startsWith('extension/test/') || f.endsWith('.map')), 'the .vsix is lean');
+    for (const f of ['extension/media/icon.png', 'extension/media/report.js', 'extension/media/report.css', 'extension/media/walkthrough/target.md']) assert.ok(files.includes(f), `the .vsix holds ${f}`);
     folder = copyWorkspace(path.join(REPO_ROOT, 'test', 'e2e', 'workspace'), root);
     writePullLog(path.join(folder, 'pulls.ndjson'), {
       'node:20-alpine': 90,
