@@ -5,7 +5,7 @@
  */
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseTargetBase, TargetBase } from '../gcp/artifactRegistry';
+import { parseTargetBase, TargetBase } from '../references/target';
 import { GcpApi } from '../gcp/auth';
 import { CheckFinding, CheckReport, runChecks } from '../gcp/check';
 import { validateMember, validateProjectId } from '../gcp/iam';

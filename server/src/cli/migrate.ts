@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Policy } from '../references/policy';
 import { DockerConfigStore } from '../registry/credentials';
-import type { TargetBase } from '../edits/rewrite';
+import type { TargetBase } from '../references/target';
 import { CONFIG_FILE_NAME, findConfig, ProjectConfig, readConfigFile } from '../workspace/config';
 import { DEFAULT_MAX_FILE_SIZE } from '../workspace/walk';
 import {

@@ -12,7 +12,8 @@ import { parseNormalized } from '../references/reference';
 import { copyImages, CopyOutcome, ProgressEvent } from '../registry/copy';
 import { DockerConfigStore } from '../registry/credentials';
 import { describeRateLimit } from '../registry/ratelimit';
-import { mapToTarget, parseMirrorBase } from '../registry/target';
+import { parseTargetBase, ParseResult, TargetBase } from '../references/target';
+import { mapToTarget } from '../registry/target';
 import { CliIO, UsageError } from './io';
 
 const HELP = `Usage:
@@ -119,7 +120,7 @@ interface Pair {
 }
 
 /** Reads `--from-file`: one image a line, `#` comments, optional explicit target as a second column. */
-export function readImageList(text: string, file: string, base: ReturnType<typeof parseMirrorBase> & { ok: true }): { pairs: Pair[]; errors: string[] } {
+export function readImageList(text: string, file: string, base: ParseResult<TargetBase> & { ok: true }): { pairs: Pair[]; errors: string[] } {
   const pairs: Pair[] = [];
   const errors: string[] = [];
   text.split(/\r?\n/).forEach((raw, i) => {
@@ -152,7 +153,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   if (batch) {
     if (!args.target) throw new UsageError('--from-file needs --target BASE (e.g. us-docker.pkg.dev/my-project/mirror)');
     if (args.positional.length) throw new UsageError('give either SRC DST or --from-file, not both');
-    const base = parseMirrorBase(args.target);
+    const base = parseTargetBase(args.target, { allowOtherRegistries: true });
     if (!base.ok) throw new UsageError(base.error);
     const file = path.resolve(io.cwd, args.fromFile!);
     let text: string;

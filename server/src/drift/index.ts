@@ -15,7 +15,7 @@
 import { setMaxListeners } from 'node:events';
 import type { Finding } from '../model';
 import { NormalizedReference, parseNormalized } from '../references/reference';
-import { PathMapping, targetName, TargetBase } from '../edits/rewrite';
+import { PathMapping, targetName, TargetBase } from '../references/target';
 import { CopyOptions, getDigest, MirrorSession } from '../registry/copy';
 import { RegistryError } from '../registry/errors';
 import { mapLimit } from '../registry/limiter';

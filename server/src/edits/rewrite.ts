@@ -1,16 +1,8 @@
 /**
  * Rewriting image references to Google Artifact Registry.
  *
- * Target base: `LOCATION-docker.pkg.dev/PROJECT/REPOSITORY` (optionally with
- * more path below the repository). Default mapping of a source image to a path
- * under the base (collision-free, readable):
- *   docker.io/library/nginx      -> BASE/nginx
- *   docker.io/bitnami/redis      -> BASE/bitnami/redis
- *   quay.io/prometheus/node      -> BASE/quay.io/prometheus/node
- *   localhost:5000/team/app      -> BASE/localhost-5000/team/app   (":" is not allowed in a path)
- * Docker Hub namespaces are [a-z0-9] only, so they never collide with a kept
- * host (which has a "." or ":" or is "localhost"). Tags and digests are kept
- * as written; a digest can be pinned.
+ * Target bases and the mapping of a source image under one live in
+ * references/target.ts (re-exported here for existing importers).
  *
  * Edits replace only the characters of the reference (quotes, comments and the
  * rest of the line stay). Composite references (Helm `repository` + `tag`,
@@ -18,8 +10,6 @@
  */
 import type { Finding, Range, RawReference } from '../model';
 import {
-  NormalizedReference,
-  ParseResult,
   hasVariables,
   parseNormalizedTemplate,
   parseReference,
@@ -27,131 +17,19 @@ import {
 } from '../references/reference';
 import { splitLines } from './ignore';
 
+export {
+  defaultTargetPath,
+  hostPathComponent,
+  parseTargetBase,
+  targetName,
+  targetReference,
+  TARGET_FORMAT,
+} from '../references/target';
+export type { PathMapping, ReferenceTargetOptions, TargetBase, TargetBaseOptions, TargetOptions } from '../references/target';
+
 export interface TextEdit {
   range: Range;
   newText: string;
-}
-
-export interface TargetBase {
-  /** e.g. `us-central1-docker.pkg.dev` */
-  host: string;
-  /** e.g. `us-central1` */
-  location: string;
-  project: string;
-  repository: string;
-  /** Extra path below the repository ('' when none). */
-  prefix: string;
-  /** host/project/repository[/prefix] */
-  base: string;
-}
-
-const LOCATION_RE = /^[a-z][a-z0-9-]*[a-z0-9]$/;
-const PROJECT_RE = /^(?:[a-z][a-z0-9.-]*[a-z0-9]\/)?[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
-const AR_REPO_RE = /^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/;
-const PATH_COMPONENT_RE = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
-const EXAMPLE_BASE = 'us-central1-docker.pkg.dev/my-project/mirror';
-
-/**
- * Validates an Artifact Registry Docker repository path. Accepts an optional
- * `https://` or `docker://` scheme and trailing slashes.
- */
-export function parseTargetBase(input: string | undefined): ParseResult<TargetBase> {
-  const fail = (why: string): ParseResult<TargetBase> => ({
-    ok: false,
-    error: `invalid Artifact Registry target "${input ?? ''}": ${why} (expected LOCATION-docker.pkg.dev/PROJECT/REPOSITORY, e.g. ${EXAMPLE_BASE})`,
-  });
-  if (typeof input !== 'string' || input.trim() === '') return fail('it is empty');
-  const s = input.trim().replace(/^(?:https?|docker):\/\//i, '').replace(/\/+$/, '');
-  if (/\s/.test(s)) return fail('it contains whitespace');
-  if (/[:@]/.test(s)) return fail('a target base has no tag, digest or port');
-  const parts = s.split('/');
-  const host = parts[0].toLowerCase();
-  const m = /^(.+)-docker\.pkg\.dev$/.exec(host);
-  if (!m) return fail(`host "${parts[0]}" is not an Artifact Registry Docker host (LOCATION-docker.pkg.dev)`);
-  if (!LOCATION_RE.test(m[1])) return fail(`location "${m[1]}" is not valid`);
-  // Domain-scoped projects are written example.com/my-project.
-  let i = 1;
-  let project = parts[i] ?? '';
-  if (project.includes('.') && parts.length > 3) project = `${project}/${parts[++i]}`;
-  if (!project) return fail('the project is missing');
-  if (!PROJECT_RE.test(project)) return fail(`project "${project}" is not a valid project ID (6-30 lowercase letters, digits, hyphens)`);
-  const repository = parts[++i] ?? '';
-  if (!repository) return fail('the repository is missing');
-  if (!AR_REPO_RE.test(repository)) return fail(`repository "${repository}" is not valid (lowercase letters, digits, hyphens; starts with a letter)`);
-  const rest = parts.slice(i + 1);
-  for (const c of rest) if (!PATH_COMPONENT_RE.test(c)) return fail(`path component "${c}" is not valid`);
-  const prefix = rest.join('/');
-  return {
-    ok: true,
-    value: { host, location: m[1], project, repository, prefix, base: [host, project, repository, ...rest].join('/') },
-  };
-}
-
-/** A registry host made into a valid path component: lowercased, ":" and other characters -> "-". */
-export function hostPathComponent(registry: string): string {
-  return (
-    registry
-      .toLowerCase()
-      .replace(/[^a-z0-9._-]+/g, '-')
-      .replace(/([._-])[._-]+/g, '-')
-      .replace(/^[._-]+|[._-]+$/g, '') || 'registry'
-  );
-}
-
-/** The default path of an image under the base (no tag): `nginx`, `bitnami/redis`, `quay.io/x/y`. */
-export function defaultTargetPath(ref: Pick<NormalizedReference, 'registry' | 'repository'>): string {
-  if (ref.registry === 'docker.io') {
-    return ref.repository.startsWith('library/') && ref.repository.indexOf('/', 8) < 0 ? ref.repository.slice(8) : ref.repository;
-  }
-  return `${hostPathComponent(ref.registry)}/${ref.repository}`;
-}
-
-/**
- * Path mapping: keys are normalised name prefixes at `/` boundaries
- * (`docker.io/library/nginx`, `docker.io/bitnami`, `quay.io`); values are the
- * replacement path under the base (`''` drops the prefix), or a full
- * `...docker.pkg.dev/...` name to leave the base. Longest key wins.
- */
-export type PathMapping = Record<string, string>;
-
-export interface TargetOptions {
-  pathMapping?: PathMapping;
-}
-
-function mappedName(ref: Pick<NormalizedReference, 'registry' | 'repository' | 'name'>, base: TargetBase, options: TargetOptions): string {
-  const mapping = options.pathMapping ?? {};
-  let best: { key: string; value: string } | undefined;
-  for (const [rawKey, value] of Object.entries(mapping)) {
-    if (typeof value !== 'string') continue;
-    const key = rawKey.trim().replace(/\/+$/, '');
-    if (!key) continue;
-    if ((ref.name === key || ref.name.startsWith(key + '/')) && (!best || key.length > best.key.length)) best = { key, value };
-  }
-  if (best) {
-    const rest = ref.name.slice(best.key.length).replace(/^\//, '');
-    const value = best.value.trim().replace(/^\/+|\/+$/g, '');
-    const joined = [value, rest].filter(Boolean).join('/');
-    if (/docker\.pkg\.dev(\/|$)/.test(value.split('/')[0])) return joined;
-    return [base.base, joined].filter(Boolean).join('/');
-  }
-  return `${base.base}/${defaultTargetPath(ref)}`;
-}
-
-/** The target repository name (no tag) of a source image. */
-export function targetName(ref: Pick<NormalizedReference, 'registry' | 'repository' | 'name'>, base: TargetBase, options: TargetOptions = {}): string {
-  return mappedName(ref, base, options);
-}
-
-export interface ReferenceTargetOptions extends TargetOptions {
-  /** Pin this digest (`sha256:...`), replacing a written one. */
-  digest?: string;
-}
-
-/** The full target reference: target name + the tag and digest as written (no implicit `:latest` added). */
-export function targetReference(ref: NormalizedReference, base: TargetBase, options: ReferenceTargetOptions = {}): string {
-  const tag = ref.implicitLatest ? undefined : ref.tag;
-  const digest = options.digest ?? ref.digest;
-  return targetName(ref, base, options) + (tag !== undefined ? `:${tag}` : '') + (digest ? `@${digest}` : '');
 }
 
 // ---------------------------------------------------------------------------

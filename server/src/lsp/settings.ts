@@ -14,7 +14,7 @@
  */
 import { DiagnosticSeverity } from 'vscode-languageserver/node';
 import { CODES, DiagnosticCode } from '../analyze';
-import { parseTargetBase, TargetBase, targetName, targetReference } from '../edits/rewrite';
+import { parseTargetBase, TargetBase, targetName, targetReference } from '../references/target';
 import type { Finding } from '../model';
 import { Policy } from '../references/policy';
 import type { ProjectConfig } from '../workspace/config';

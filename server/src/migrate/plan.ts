@@ -8,8 +8,7 @@
 import type { Finding } from '../model';
 import { globToRegExp } from '../references/policy';
 import { familiarName, NormalizedReference, parseNormalized } from '../references/reference';
-import { PathMapping, targetName, targetReference, TargetBase } from '../edits/rewrite';
-import { parseMirrorBase } from '../registry/target';
+import { parseTargetBase, PathMapping, targetName, targetReference, TargetBase } from '../references/target';
 
 /** A file as the planner needs it: its path, the text the findings were computed on, the findings. */
 export interface PlanInputFile {
@@ -69,18 +68,6 @@ export interface MigrationPlan {
 
 export type BaseInput = string | TargetBase;
 
-/** The more specific explanation of gcp/artifactRegistry.ts for an Artifact-Registry-looking base (loaded only when needed). */
-function arExplanation(input: string): string | undefined {
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    const ar = require('../gcp/artifactRegistry') as typeof import('../gcp/artifactRegistry');
-    const r = ar.parseTargetBase(input);
-    return r.ok ? undefined : r.error;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * Parses the target base: an Artifact Registry repository
  * (`LOCATION-docker.pkg.dev/PROJECT/REPOSITORY[/PATH]`, validated strictly), or
@@ -89,14 +76,7 @@ function arExplanation(input: string): string | undefined {
  */
 export function resolveBase(base: BaseInput): TargetBase {
   if (typeof base !== 'string') return base;
-  const input = base.trim();
-  const host = input.replace(/^(?:https?|docker):\/\//i, '').split('/')[0].toLowerCase();
-  const arLike = /(^|[.-])pkg\.dev$/.test(host) || /\b(LOCATION|PROJECT|REPOSITORY)\b/.test(input);
-  const r = parseMirrorBase(input);
-  if (arLike) {
-    const why = arExplanation(input);
-    if (why) throw new Error(`invalid target: ${why}`);
-  }
+  const r = parseTargetBase(base, { allowOtherRegistries: true });
   if (!r.ok) throw new Error(r.error);
   return r.value;
 }

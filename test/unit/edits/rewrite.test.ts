@@ -41,15 +41,20 @@ describe('edits/rewrite: target base', () => {
     assert.ok(sub.ok);
     assert.equal(sub.value.prefix, 'third-party');
   });
-  it('accepts domain-scoped projects', () => {
+  it('accepts domain-scoped projects (project ID as the APIs spell it) and gcr.io-domain repositories', () => {
     const b = parseTargetBase('us-docker.pkg.dev/example.com/my-proj/repo');
     assert.ok(b.ok);
-    assert.equal(b.value.project, 'example.com/my-proj');
+    assert.equal(b.value.project, 'example.com:my-proj');
     assert.equal(b.value.repository, 'repo');
+    assert.equal(b.value.base, 'us-docker.pkg.dev/example.com/my-proj/repo');
+    const g = parseTargetBase('gcr.io/my-project/mirror');
+    assert.ok(g.ok);
+    assert.equal(g.value.base, 'gcr.io/my-project/mirror');
+    assert.equal(targetName(norm('nginx'), g.value), 'gcr.io/my-project/mirror/nginx');
   });
   for (const [input, why] of [
     ['', /empty/],
-    ['gcr.io/my-project/mirror', /not an Artifact Registry Docker host/],
+    ['quay.io/my-project/mirror', /not an Artifact Registry Docker host/],
     ['docker.pkg.dev/my-project/mirror', /not an Artifact Registry Docker host/],
     ['us-central1-docker.pkg.dev/my-project', /repository is missing/],
     ['us-central1-docker.pkg.dev/My_Project/mirror', /not a valid project ID/],

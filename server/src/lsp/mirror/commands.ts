@@ -12,7 +12,7 @@
 import { pathToFileURL } from 'node:url';
 import { CancellationToken, ExecuteCommandParams, MessageType, WorkDoneProgressServerReporter } from 'vscode-languageserver/node';
 import type { TextEdit } from 'vscode-languageserver/node';
-import { parseTargetBase, targetName } from '../../edits/rewrite';
+import { parseTargetBase, targetName } from '../../references/target';
 import type { Finding } from '../../model';
 import { parseNormalized } from '../../references/reference';
 import type { ServerContext } from '../context';

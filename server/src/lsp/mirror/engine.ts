@@ -10,7 +10,7 @@ import { setMaxListeners } from 'node:events';
 import { appendFile, mkdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Dispatcher } from 'undici';
-import { parseTargetBase, PathMapping, TargetBase, targetReference } from '../../edits/rewrite';
+import { parseTargetBase, PathMapping, TargetBase, targetReference } from '../../references/target';
 import { dispatcherFromEnv } from '../../migrate/endpoints';
 import { parseNormalized } from '../../references/reference';
 import { copyImages, CopyOutcome, getDigest, MirrorSession, ProgressEvent } from '../../registry/copy';
