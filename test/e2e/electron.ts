@@ -36,5 +36,6 @@ async function main(): Promise<void> {
 
 main().catch((e) => {
   console.error(`test:electron failed: ${e instanceof Error ? e.message : e}`);
+  if (!process.env.VSCODE_EXECUTABLE) console.error('Without internet access set VSCODE_EXECUTABLE to an installed VS Code (or run `npm run test:e2e`, which uses code-server).');
   process.exit(1);
 });
