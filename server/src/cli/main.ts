@@ -6,8 +6,124 @@
  * separately (dist/cli/<command>.js) and this dispatcher requires only the one
  * that runs, so keep this file free of heavy imports and top-level work.
  */
+import * as fs from 'node:fs';
+import Module from 'node:module';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as vm from 'node:vm';
 import { preferBaselineWasm } from '../registry/memory';
 import { CliIO, CommandRunner, UsageError } from './io';
+
+/**
+ * Loads a command module. From the build (dist/cli.js next to
+ * dist/cli/<file>.js) it compiles the command's bundle with a V8 code cache
+ * kept per user, which saves most of the parse and compile time of the next
+ * runs; from source (tests) it is a plain require.
+ */
+function loadCommand(file: string, plain: () => { run: CommandRunner }): { run: CommandRunner } {
+  const bundle = path.join(__dirname, 'cli', `${file}.js`);
+  if (!__filename.endsWith('.js') || process.env.AR_MIGRATE_NO_COMPILE_CACHE || !fs.existsSync(bundle)) return plain();
+  const dir = compileCacheDir();
+  if (!dir) return plain();
+  const enable = (Module as unknown as { enableCompileCache?: (dir: string) => unknown }).enableCompileCache;
+  if (typeof enable === 'function') {
+    // Node 22.1+: its own cache for everything required from here on
+    try {
+      enable(dir);
+    } catch {
+      // no cache
+    }
+    return plain();
+  }
+  try {
+    return requireWithCodeCache(bundle, dir);
+  } catch (err) {
+    // a cache problem must never stop the command: fall back unless the module itself threw
+    if ((err as { compileCacheSetup?: boolean })?.compileCacheSetup) return plain();
+    throw err;
+  }
+}
+
+/** $XDG_CACHE_HOME/ar-migrate/v8 (default ~/.cache), created private; undefined when unusable. */
+function compileCacheDir(): string | undefined {
+  try {
+    const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+    const dir = path.join(base, 'ar-migrate', `v8-${process.version}-${process.arch}`);
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    return dir;
+  } catch {
+    return undefined;
+  }
+}
+
+/** 32-bit FNV-1a, hex: names cache files without loading node:crypto. */
+function fnv1a(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return (h >>> 0).toString(16).padStart(8, '0');
+}
+
+/**
+ * require() of a CommonJS file compiled through vm.Script with V8 cached data.
+ * V8 checks the cache only against the source length, so the cache file name
+ * carries the bundle's path, size and mtime: a rebuilt bundle gets a new one.
+ * The cache is written at exit, after the run compiled the functions it used.
+ */
+function requireWithCodeCache(file: string, dir: string): { run: CommandRunner } {
+  const M = Module as unknown as {
+    _cache: Record<string, NodeJS.Module>;
+    wrap(src: string): string;
+    new (id: string, parent?: NodeJS.Module): NodeJS.Module & { filename: string; paths: string[]; loaded: boolean };
+    _nodeModulePaths(dir: string): string[];
+  };
+  const cached = M._cache[file];
+  if (cached) return cached.exports as { run: CommandRunner };
+  let script: vm.Script;
+  let cacheFile: string;
+  let cachedData: Buffer | undefined;
+  let mod: NodeJS.Module & { filename: string; paths: string[]; loaded: boolean };
+  try {
+    const st = fs.statSync(file);
+    const prefix = `${path.basename(file, '.js')}-${fnv1a(file)}`;
+    cacheFile = path.join(dir, `${prefix}-${fnv1a(`${st.size}:${st.mtimeMs}`)}.bin`);
+    try {
+      cachedData = fs.readFileSync(cacheFile);
+    } catch {
+      cachedData = undefined;
+    }
+    script = new vm.Script(M.wrap(fs.readFileSync(file, 'utf8')), { filename: file, cachedData });
+    mod = new M(file, module);
+    mod.filename = file;
+    mod.paths = M._nodeModulePaths(path.dirname(file));
+  } catch (err) {
+    throw Object.assign(err instanceof Error ? err : new Error(String(err)), { compileCacheSetup: true });
+  }
+  if (!cachedData || script.cachedDataRejected) {
+    process.once('exit', () => {
+      try {
+        const tmp = `${cacheFile}.${process.pid}.tmp`;
+        fs.writeFileSync(tmp, script.createCachedData(), { mode: 0o600 });
+        fs.renameSync(tmp, cacheFile);
+        const prefix = path.basename(cacheFile).replace(/-[0-9a-f]{8}\.bin$/, '-');
+        for (const f of fs.readdirSync(dir)) {
+          if (f.startsWith(prefix) && f.endsWith('.bin') && path.join(dir, f) !== cacheFile) fs.rmSync(path.join(dir, f), { force: true });
+        }
+      } catch {
+        // no cache next time
+      }
+    });
+  }
+  M._cache[file] = mod;
+  try {
+    const fn = script.runInThisContext() as (e: unknown, r: NodeRequire, m: NodeJS.Module, f: string, d: string) => void;
+    fn.call(mod.exports, mod.exports, Module.createRequire(file), mod, file, path.dirname(file));
+  } catch (err) {
+    delete M._cache[file];
+    throw err;
+  }
+  mod.loaded = true;
+  return mod.exports as { run: CommandRunner };
+}
 
 interface CommandInfo {
   summary: string;
@@ -15,14 +131,14 @@ interface CommandInfo {
 }
 
 const COMMANDS: Record<string, CommandInfo> = {
-  scan: { summary: 'find image references in Dockerfiles and YAML', load: () => require('./scan').run },
-  pulls: { summary: 'count image pulls from BigQuery or a log export', load: () => require('./pulls').run },
-  mirror: { summary: 'copy images registry to registry (Artifact Registry)', load: () => require('./mirror').run },
-  migrate: { summary: 'mirror every third-party image found and rewrite the references', load: () => require('./migrate').run },
-  check: { summary: 'check the target repository and who can push and pull', load: () => require('./check').run },
-  'setup-logging': { summary: 'create the image-pull log sink into BigQuery', load: () => require('./setupLogging').run },
-  'cluster-scan': { summary: 'list the images running in a cluster (kubectl)', load: () => require('./clusterScan').run },
-  drift: { summary: 'compare mirrored images with their upstream tags', load: () => require('./drift').run },
+  scan: { summary: 'find image references in Dockerfiles and YAML', load: () => loadCommand('scan', () => require('./scan')).run },
+  pulls: { summary: 'count image pulls from BigQuery or a log export', load: () => loadCommand('pulls', () => require('./pulls')).run },
+  mirror: { summary: 'copy images registry to registry (Artifact Registry)', load: () => loadCommand('mirror', () => require('./mirror')).run },
+  migrate: { summary: 'mirror every third-party image found and rewrite the references', load: () => loadCommand('migrate', () => require('./migrate')).run },
+  check: { summary: 'check the target repository and who can push and pull', load: () => loadCommand('check', () => require('./check')).run },
+  'setup-logging': { summary: 'create the image-pull log sink into BigQuery', load: () => loadCommand('setupLogging', () => require('./setupLogging')).run },
+  'cluster-scan': { summary: 'list the images running in a cluster (kubectl)', load: () => loadCommand('clusterScan', () => require('./clusterScan')).run },
+  drift: { summary: 'compare mirrored images with their upstream tags', load: () => loadCommand('drift', () => require('./drift')).run },
 };
 
 export const VERSION: string = (() => {

@@ -5,6 +5,7 @@
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 
 const ROOT = path.resolve(__dirname, '../../..');
@@ -15,7 +16,7 @@ const COMMANDS = ['scan', 'pulls', 'mirror', 'migrate', 'check', 'setup-logging'
  * Runs the CLI in a child process through the real entry (bin/ar-migrate.js)
  * and reports which files under dist/ it loaded.
  */
-function runAndListLoaded(args: string[]): { status: number | null; stdout: string; stderr: string; loaded: string[] } {
+function runAndListLoaded(args: string[], env: NodeJS.ProcessEnv = process.env): { status: number | null; stdout: string; stderr: string; loaded: string[] } {
   const probe = `
     process.on('exit', () => {
       const files = Object.keys(require.cache).filter((f) => f.startsWith(${JSON.stringify(DIST + path.sep)}));
@@ -24,7 +25,7 @@ function runAndListLoaded(args: string[]): { status: number | null; stdout: stri
     process.argv.splice(1, 0, ${JSON.stringify(path.join(ROOT, 'bin/ar-migrate.js'))});
     require(${JSON.stringify(path.join(ROOT, 'bin/ar-migrate.js'))});
   `;
-  const r = spawnSync(process.execPath, ['-e', probe, '--', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(process.execPath, ['-e', probe, '--', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000, env });
   const m = /\n@@loaded (.*)\n/.exec(r.stderr);
   assert.ok(m, `no load list in stderr:\n${r.stderr}`);
   return { status: r.status, stdout: r.stdout, stderr: r.stderr.replace(m[0], ''), loaded: JSON.parse(m[1]).sort() };
@@ -87,5 +88,64 @@ describe('CLI start-up: per-command bundles', function () {
     assert.doesNotMatch(server, /liftoff-only/);
     const mirror = fs.readFileSync(path.join(DIST, 'cli', 'mirror.js'), 'utf8');
     assert.doesNotMatch(mirror, /liftoff-only/, 'set by the CLI entry, not when the engine loads');
+  });
+
+  describe('V8 code cache of the command bundles', function () {
+    let tmp: string;
+    beforeEach(function () {
+      tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'armig-startup-'));
+    });
+    afterEach(function () {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    });
+    const cacheFiles = (dir: string): string[] => {
+      const out: string[] = [];
+      const walk = (d: string) => {
+        for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+          if (e.isDirectory()) walk(path.join(d, e.name));
+          else out.push(path.join(d, e.name));
+        }
+      };
+      if (fs.existsSync(dir)) walk(dir);
+      return out;
+    };
+
+    it('is written under $XDG_CACHE_HOME/ar-migrate on the first run and reused; output is unchanged', function () {
+      const env = { ...process.env, XDG_CACHE_HOME: tmp, AR_MIGRATE_NO_COMPILE_CACHE: '' };
+      const first = runAndListLoaded(['scan', '--json', 'examples'], env);
+      const files = cacheFiles(tmp);
+      assert.equal(files.length, 1, files.join(', '));
+      assert.match(path.basename(files[0]), /^scan-[0-9a-f]{8}-[0-9a-f]{8}\.bin$/);
+      assert.ok(files[0].startsWith(path.join(tmp, 'ar-migrate') + path.sep));
+      assert.equal(fs.statSync(files[0]).mode & 0o077, 0, 'cache file is private');
+      const mtime = fs.statSync(files[0]).mtimeMs;
+      const second = runAndListLoaded(['scan', '--json', 'examples'], env);
+      assert.equal(second.status, first.status);
+      assert.equal(second.stdout, first.stdout);
+      assert.deepEqual(cacheFiles(tmp), files);
+      assert.equal(fs.statSync(files[0]).mtimeMs, mtime, 'an accepted cache is not rewritten');
+      const plain = runAndListLoaded(['scan', '--json', 'examples'], { ...process.env, AR_MIGRATE_NO_COMPILE_CACHE: '1', XDG_CACHE_HOME: path.join(tmp, 'unused') });
+      assert.equal(plain.stdout, first.stdout);
+      assert.deepEqual(cacheFiles(path.join(tmp, 'unused')), [], 'AR_MIGRATE_NO_COMPILE_CACHE=1 writes nothing');
+    });
+
+    it('a corrupt cache file is replaced, an unusable cache directory is ignored', function () {
+      const env = { ...process.env, XDG_CACHE_HOME: tmp, AR_MIGRATE_NO_COMPILE_CACHE: '' };
+      const first = runAndListLoaded(['mirror', 'only-one-argument'], env);
+      assert.equal(first.status, 2, first.stderr);
+      const [file] = cacheFiles(tmp);
+      assert.ok(file, 'cache written');
+      fs.writeFileSync(file, Buffer.alloc(fs.statSync(file).size, 0x5a));
+      const again = runAndListLoaded(['mirror', 'only-one-argument'], env);
+      assert.equal(again.status, 2, again.stderr);
+      assert.equal(again.stderr, first.stderr);
+      assert.notEqual(fs.readFileSync(file)[0], 0x5a, 'rewritten');
+      // XDG_CACHE_HOME is a file: no cache, same behaviour
+      const notDir = path.join(tmp, 'not-a-dir');
+      fs.writeFileSync(notDir, 'x');
+      const r = runAndListLoaded(['mirror', 'only-one-argument'], { ...env, XDG_CACHE_HOME: notDir });
+      assert.equal(r.status, 2);
+      assert.equal(r.stderr, first.stderr);
+    });
   });
 });
