@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { Policy } from '../references/policy';
 import { DockerConfigStore } from '../registry/credentials';
 import type { TargetBase } from '../references/target';
-import { CONFIG_FILE_NAME, findConfig, ProjectConfig, readConfigFile } from '../workspace/config';
+import { CONFIG_FILE_NAME } from '../workspace/config';
 import { DEFAULT_MAX_FILE_SIZE } from '../workspace/walk';
 import {
   applyRewrites, buildReport, computeRewrites, dispatcherFromEnv, dryRunResult, ENDPOINTS_ENV, executeMigration,
@@ -21,7 +21,7 @@ import {
 } from '../migrate';
 import { formatImagesTxt } from '../handoff/imagesTxt';
 import { CliIO, UsageError } from './io';
-import { displayPath } from './scan';
+import { displayPath, loadConfig } from './scan';
 
 const HELP = `Usage: ar-migrate migrate [PATH...] --target BASE [options]
 
@@ -103,28 +103,6 @@ function int(name: string, v: string | undefined, min: number): number | undefin
   const n = Number(v);
   if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} needs an integer >= ${min}, got "${v}"`);
   return n;
-}
-
-export function loadConfig(explicit: string | undefined, roots: string[], cwd: string): ProjectConfig {
-  if (explicit) {
-    const file = path.resolve(cwd, explicit);
-    if (!fs.existsSync(file)) throw new UsageError(`config file ${explicit} not found`);
-    try {
-      return readConfigFile(file);
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
-  }
-  const dirs = [...roots.filter((r) => fs.existsSync(r) && fs.statSync(r).isDirectory()).slice(0, 1), cwd];
-  for (const d of dirs) {
-    try {
-      const found = findConfig(d);
-      if (found) return found.config;
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
-  }
-  return {};
 }
 
 /** Scanning settings shared by migrate and drift: roots, config, policy (the target base counts as first-party). */
