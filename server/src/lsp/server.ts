@@ -38,6 +38,7 @@ import {
   scanWorkspace,
   ScanWorkspaceParams,
 } from './workspaceScan';
+import { redactLog } from '../redact';
 
 /** executeCommand names (prefixed `arMigrate.server.` so they never clash with client-side commands). */
 export const SERVER_COMMANDS = {
@@ -66,14 +67,8 @@ export interface FindingsChangedParams {
   targetConfigured: boolean;
 }
 
-/** Strips things that look like credentials from log text. */
-export function redact(message: string): string {
-  return message
-    .replace(/(\/\/)[^/\s:@]+:[^/\s@]+@/g, '$1***@')
-    .replace(/\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}/gi, '$1 ***')
-    .replace(/\b(token|password|passwd|secret|access_token|refresh_token|client_secret)(["']?\s*[:=]\s*["']?)[^\s"',}]+/gi, '$1$2***')
-    .replace(/\bya29\.[A-Za-z0-9._-]+/g, 'ya29.***');
-}
+/** Strips credentials from log text (see ../redact.ts). */
+export const redact = redactLog;
 
 export interface ServerOptions {
   plugins?: readonly ServerPlugin[];

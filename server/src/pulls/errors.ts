@@ -2,6 +2,10 @@
  * Errors a user meets when counting pulls, each with a stable code and a
  * message that says what to do. Never includes credentials or tokens.
  */
+import { redact } from '../redact';
+
+/** Re-exported: redaction lives in ../redact.ts. */
+export { redact };
 
 export type PullErrorCode =
   | 'no-credentials' // Application Default Credentials not found
@@ -40,15 +44,6 @@ interface ErrorContext {
   /** The table or wildcard queried, e.g. PROJECT.DATASET.events_* */
   table: string;
   billingProject: string;
-}
-
-/** Removes anything that looks like a bearer token or key material from a message. */
-export function redact(message: string): string {
-  return message
-    .replace(/(Bearer\s+)[A-Za-z0-9._~+/=-]+/gi, '$1[redacted]')
-    .replace(/(access_token|token|key)=([^&\s]+)/gi, '$1=[redacted]')
-    .replace(/ya29\.[A-Za-z0-9._-]+/g, '[redacted]')
-    .replace(/-----BEGIN [A-Z ]+-----[\s\S]*?-----END [A-Z ]+-----/g, '[redacted key]');
 }
 
 function reasonsOf(err: any): string[] {

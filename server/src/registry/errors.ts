@@ -2,6 +2,10 @@
  * Errors of the mirror engine. Every message names the image and the registry
  * and never contains a credential or token (see redact()).
  */
+import { redact } from '../redact';
+
+/** Re-exported: redaction lives in ../redact.ts. */
+export { redact };
 
 export type RegistryErrorCode =
   | 'UNAUTHORIZED' // 401: no or rejected credentials
@@ -64,21 +68,6 @@ export function cancelled(what: string): RegistryError {
 
 export function throwIfAborted(signal: AbortSignal | undefined, what: string): void {
   if (signal?.aborted) throw cancelled(what);
-}
-
-/**
- * Removes secrets from text: Authorization header values, Bearer/Basic
- * credentials, token-like query parameters, user:password@ in URLs and JWTs.
- */
-export function redact(text: string): string {
-  if (!text) return text;
-  return text
-    .replace(/\b((?:proxy-)?authorization["']?\s*[:=]\s*["']?)(?:([A-Za-z]+)\s+)?[^\s"',}]+/gi, (_m, p1: string, scheme?: string) => `${p1}${scheme ? `${scheme} ` : ''}[REDACTED]`)
-    .replace(/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/g, '$1 [REDACTED]')
-    .replace(/([?&](?:access_token|token|refresh_token|password|secret|sig|signature|X-Amz-Signature|X-Goog-Signature|X-Goog-Credential|X-Amz-Credential|X-Amz-Security-Token)=)[^&\s"']+/gi, '$1[REDACTED]')
-    .replace(/(\b[a-z][a-z0-9+.-]*:\/\/)[^/\s:@]+:[^/\s@]+@/gi, '$1[REDACTED]@')
-    .replace(/\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g, '[REDACTED-JWT]')
-    .replace(/("(?:token|access_token|refresh_token|identitytoken|password|secret|auth|Secret|Password|IdentityToken)"\s*:\s*")[^"]*"/g, '$1[REDACTED]"');
 }
 
 /** Strips query and fragment from a URL for messages (signed CDN URLs carry secrets). */
