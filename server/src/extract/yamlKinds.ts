@@ -7,7 +7,7 @@
  */
 import { Alias, Document, isAlias, isMap, isScalar, isSeq, Node, Pair, Scalar, YAMLMap, YAMLSeq } from 'yaml';
 import type { Range, RawReference, ReferenceKind } from '../model';
-import { lineStarts, makeReference, substitute, TEMPLATE_MASK } from './common';
+import { lineOf, lineStarts, makeReference, substitute, TEMPLATE_MASK } from './common';
 
 export interface YamlFileContext {
   /** Lowercased base name. */
@@ -94,15 +94,8 @@ class Emitter {
 
   position(offset: number) {
     if (!this.starts) this.starts = lineStarts(this.src);
-    const starts = this.starts;
-    let lo = 0;
-    let hi = starts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (starts[mid] <= offset) lo = mid;
-      else hi = mid - 1;
-    }
-    return { line: lo, character: offset - starts[lo] };
+    const line = lineOf(this.starts, offset);
+    return { line, character: offset - this.starts[line] };
   }
 
   /**
