@@ -2,10 +2,9 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { startRegistry, RegistryHandle } from '../../harness/registry';
 import { deleteTag, getManifest, pushImage } from '../../harness/images';
-import { main } from '../../../server/src/cli/main';
+import { runCli as cli } from '../../harness/cli';
 import { checkDrift, remirrorPairs } from '../../../server/src/drift';
 import { overrideDispatcher } from '../../../server/src/migrate';
 import { Policy } from '../../../server/src/references/policy';
@@ -15,16 +14,6 @@ import { scanPaths } from '../../../server/src/workspace/scan';
 const AR = 'us-docker.pkg.dev';
 const BASE = `${AR}/test-proj/mirror`;
 
-async function cli(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let stdout = '';
-  let stderr = '';
-  out.on('data', (d) => (stdout += d));
-  err.on('data', (d) => (stderr += d));
-  const code = await main(args, { stdout: out, stderr: err, cwd, env: { HOME: cwd, DOCKER_CONFIG: path.join(cwd, '.docker'), ...env }, signal: new AbortController().signal, isTTY: false });
-  return { code, stdout, stderr };
-}
 
 describe('ar-migrate drift against real registries', function () {
   this.timeout(180_000);

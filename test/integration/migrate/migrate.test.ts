@@ -8,6 +8,7 @@ import { startRegistry, RegistryHandle } from '../../harness/registry';
 import { startFaultProxy, FaultProxyHandle } from '../../harness/faultProxy';
 import { getManifest, manifestExists, pushImage, PushResult } from '../../harness/images';
 import { main } from '../../../server/src/cli/main';
+import { runCli as cli } from '../../harness/cli';
 import { overrideDispatcher, runMigration } from '../../../server/src/migrate';
 import { Policy } from '../../../server/src/references/policy';
 import { scanText } from '../../../server/src/workspace/scan';
@@ -15,23 +16,6 @@ import { scanText } from '../../../server/src/workspace/scan';
 const AR = 'us-docker.pkg.dev';
 const BASE = `${AR}/test-proj/mirror`;
 
-async function cli(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}, signal?: AbortSignal): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let stdout = '';
-  let stderr = '';
-  out.on('data', (d) => (stdout += d));
-  err.on('data', (d) => (stderr += d));
-  const code = await main(args, {
-    stdout: out,
-    stderr: err,
-    cwd,
-    env: { HOME: cwd, DOCKER_CONFIG: path.join(cwd, '.docker'), ...env },
-    signal: signal ?? new AbortController().signal,
-    isTTY: false,
-  });
-  return { code, stdout, stderr };
-}
 
 interface Workspace {
   dir: string;

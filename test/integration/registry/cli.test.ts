@@ -2,21 +2,9 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { startRegistry, RegistryHandle } from '../../harness/registry';
 import { getManifest, manifestExists, pushImage } from '../../harness/images';
-import { main } from '../../../server/src/cli/main';
-
-async function cli(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let stdout = '';
-  let stderr = '';
-  out.on('data', (d) => (stdout += d));
-  err.on('data', (d) => (stderr += d));
-  const code = await main(args, { stdout: out, stderr: err, cwd, env: { HOME: cwd, DOCKER_CONFIG: path.join(cwd, '.docker'), ...env }, signal: new AbortController().signal, isTTY: false });
-  return { code, stdout, stderr };
-}
+import { runCli as cli } from '../../harness/cli';
 
 describe('ar-migrate mirror (CLI) against real registries', function () {
   this.timeout(120_000);
