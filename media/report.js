@@ -46,6 +46,11 @@
     }
   }
 
+  /** Long names keep their end (the image), not their registry prefix. */
+  function shorten(name, max) {
+    return name.length <= max ? name : '…' + name.slice(name.length - max + 1);
+  }
+
   function card(label, value, hint) {
     return h('div', { class: 'card' }, h('div', { class: 'card-value' }, value), h('div', { class: 'card-label' }, label), hint ? h('div', { class: 'card-hint' }, hint) : null);
   }
@@ -77,7 +82,7 @@
         h(
           'div',
           { class: 'bar-row', role: 'listitem', title: `${i.repository}: ${fmt(v)} ${hasPulls ? 'pulls' : 'references'} (${st.text})` },
-          h('div', { class: 'bar-label' }, i.familiar),
+          h('div', { class: 'bar-label', title: i.repository }, shorten(i.familiar, 40)),
           h('div', { class: 'bar-track' }, fill),
           h('div', { class: 'bar-value' }, compact(v)),
         ),

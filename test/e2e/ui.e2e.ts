@@ -15,12 +15,11 @@ import { gotoLine, openFile, openWorkbench, runCommand, screenshot, waitFor, Wor
 
 const TARGET = 'us-central1-docker.pkg.dev/my-project/mirror';
 
-/** Packages the extension with vsce (as `npm run package` does) into `dir`. */
+/** Packages the extension as `npm run package` does (scripts/package-vsix.mjs) into `dir`. */
 function packageVsix(dir: string): string {
   const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
   const out = path.join(dir, `${pkg.name}-${pkg.version}.vsix`);
-  const vsce = path.join(REPO_ROOT, 'node_modules', '@vscode', 'vsce', 'vsce');
-  execFileSync(process.execPath, [vsce, 'package', '--no-dependencies', '--skip-license', '--out', out], { cwd: REPO_ROOT, stdio: 'pipe' });
+  execFileSync(process.execPath, [path.join(REPO_ROOT, 'scripts', 'package-vsix.mjs'), '--out', out], { cwd: REPO_ROOT, stdio: 'pipe' });
   return out;
 }
 
