@@ -151,4 +151,28 @@ describe('ar-migrate in a real VS Code', function () {
     }
     await diagnosticsWith(doc, 'postgres:16');
   });
+
+  it('"Ignore this image" silences the reference with a comment', async () => {
+    const doc = await open('Dockerfile');
+    const ds = await diagnosticsWith(doc, 'busybox:1.36');
+    const d = ds.find((x) => textAt(doc, x) === 'busybox:1.36')!;
+    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', doc.uri, d.range, vscode.CodeActionKind.QuickFix.value);
+    const ignore = actions.find((a) => /ignore/i.test(a.title));
+    assert.ok(ignore, `an ignore action (got ${JSON.stringify(actions.map((a) => a.title))})`);
+    if (ignore.edit) assert.ok(await vscode.workspace.applyEdit(ignore.edit));
+    if (ignore.command) await vscode.commands.executeCommand(ignore.command.command, ...(ignore.command.arguments ?? []));
+    await waitFor('the ignore comment', () => /ar-migrate: ignore/.test(doc.getText()));
+    await waitFor('the busybox diagnostic to go', () => !ours(doc.uri).some((x) => textAt(doc, x) === 'busybox:1.36'));
+    assert.match(doc.getText(), /COPY --from=busybox:1\.36 \/bin\/busybox \/busybox/, 'the reference itself is unchanged');
+  });
+
+  it('restarts the language server on request and keeps working', async () => {
+    const ext = vscode.extensions.getExtension(EXTENSION_ID)!;
+    const api = ext.exports as { ready(): Promise<{ isRunning(): boolean }> };
+    await vscode.commands.executeCommand('arMigrate.restartServer');
+    const client = await api.ready();
+    assert.ok(client.isRunning(), 'the client runs after the restart');
+    const doc = await open('k8s', 'deployment.yaml');
+    await diagnosticsWith(doc, 'redis:7.2');
+  });
 });
