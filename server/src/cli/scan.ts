@@ -174,6 +174,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     exclude: [...(config.exclude ?? []), ...list(values.exclude)],
     skipDirs: values['no-default-excludes'] ? [] : undefined,
     maxFileSize,
+    parallel: true,
     onProgress: showProgress
       ? (done, total) => {
           const now = Date.now();
