@@ -7,6 +7,7 @@
  */
 import { GoogleAuth } from 'google-auth-library';
 import { GcpError, NoCredentialsError, toGcpError } from './errors';
+import { abortError, sleep } from '../abort';
 
 export const CLOUD_PLATFORM_SCOPE = 'https://www.googleapis.com/auth/cloud-platform';
 
@@ -88,28 +89,7 @@ function isGoogleAuth(a: unknown): a is GoogleAuth {
   return !!a && typeof (a as GoogleAuth).getClient === 'function' && typeof (a as GoogleAuth).getProjectId === 'function';
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(abortError());
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(abortError());
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
-export function abortError(): Error {
-  const e = new Error('The operation was aborted');
-  e.name = 'AbortError';
-  return e;
-}
-
-export { sleep as abortableSleep };
+export { abortError, sleep as abortableSleep };
 
 /** REST access to the Google APIs ar-migrate uses. Cheap to create; the client is made on first use. */
 export class GcpApi {

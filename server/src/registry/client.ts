@@ -22,6 +22,7 @@ import { anonymousCredentials, Credential, CredentialStore } from './credentials
 import { allowsPlainHttp, Endpoint, isGoogleRegistry, isDockerHub, isLoopbackHost, resolveEndpoint } from './endpoint';
 import { cancelled, isAbortError, redact, RegistryError, safeUrl } from './errors';
 import { describeRateLimit, parseRateLimit, RateLimit } from './ratelimit';
+import { sleep as abortableSleep } from '../abort';
 
 export interface RetryPolicy {
   /** Attempts after the first (default 4). */
@@ -136,19 +137,9 @@ function loopbackDispatcher(): Dispatcher {
   return directAgent;
 }
 
+/** Waits `ms`; rejects with a CANCELLED RegistryError when `signal` aborts. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(cancelled('wait'));
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(cancelled('wait'));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+  return abortableSleep(ms, signal, () => cancelled('wait'));
 }
 
 /** Retry-After as ms: delta-seconds or an HTTP date. */
