@@ -10,7 +10,7 @@ import { GcpApi } from '../gcp/auth';
 import { CheckFinding, CheckReport, runChecks } from '../gcp/check';
 import { validateMember, validateProjectId } from '../gcp/iam';
 import { CONFIG_FILE_NAME, findConfig, readConfigFile } from '../workspace/config';
-import { CliIO, UsageError } from './io';
+import { CliIO, list, UsageError } from './io';
 
 const HELP = `Usage: ar-migrate check [options]
 
@@ -39,10 +39,6 @@ Who pulls (default: the GKE node service account of the target project):
 Credentials: Application Default Credentials (\`gcloud auth application-default login\`).
 Exit status: 0 no problem, 1 problems found, 2 usage error.
 `;
-
-function list(v: unknown): string[] {
-  return Array.isArray(v) ? (v as string[]) : v === undefined ? [] : [String(v)];
-}
 
 function splitList(values: string[]): string[] {
   return values.flatMap((v) => v.split(',')).map((s) => s.trim()).filter(Boolean);

@@ -19,7 +19,7 @@ import { formatImagesTxt, parseImagesTxt } from '../handoff/imagesTxt';
 import { Policy } from '../references/policy';
 import { CONFIG_FILE_NAME, findConfig, ProjectConfig, readConfigFile } from '../workspace/config';
 import { scanPaths } from '../workspace/scan';
-import { CliIO, UsageError } from './io';
+import { CliIO, list, UsageError } from './io';
 
 const HELP = `Usage: ar-migrate cluster-scan [options]
 
@@ -45,10 +45,6 @@ listed separately: candidates to mirror before the next rollout.
 
 Exit status: 0 success, 1 failure (kubectl missing, no context, cluster unreachable, ...), 2 usage error.
 `;
-
-function list(v: unknown): string[] {
-  return Array.isArray(v) ? (v as string[]) : v === undefined ? [] : [String(v)];
-}
 
 function pad(s: string, n: number): string {
   return s.length >= n ? s : s + ' '.repeat(n - s.length);

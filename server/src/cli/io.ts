@@ -14,3 +14,8 @@ export interface CliIO {
 export class UsageError extends Error {}
 
 export type CommandRunner = (argv: string[], io: CliIO) => Promise<number>;
+
+/** A parseArgs value as a list: a `multiple` option's array, one string, or [] when not given. */
+export function list(v: unknown): string[] {
+  return Array.isArray(v) ? (v as string[]) : v === undefined ? [] : [String(v)];
+}

@@ -20,7 +20,7 @@ import {
   formatBytes, formatReport, loadWorkspaceFiles, MigrationProgress, planMigration, resolveBase, unifiedDiff, writeFileAtomic,
 } from '../migrate';
 import { formatImagesTxt } from '../handoff/imagesTxt';
-import { CliIO, UsageError } from './io';
+import { CliIO, list, UsageError } from './io';
 import { displayPath, loadConfig } from './scan';
 
 const HELP = `Usage: ar-migrate migrate [PATH...] --target BASE [options]
@@ -60,10 +60,6 @@ Skipped with a reason: references with unresolved variables ($TAG without a
 default) and images built here (compose "build:"). Progress goes to stderr.
 Exit status: 0 done, 1 an image or file failed, 2 usage error, 130 cancelled.
 `;
-
-function list(v: unknown): string[] {
-  return Array.isArray(v) ? (v as string[]) : v === undefined ? [] : [String(v)];
-}
 
 function parse(argv: string[]) {
   try {

@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { GcpApi } from '../gcp/auth';
 import { parseDatasetRef } from '../gcp/bigqueryAdmin';
 import { DEFAULT_SINK_NAME, PULL_EVENTS_FILTER, SetupLoggingResult, setupPullLogging, validateProjectId } from '../gcp/logging';
-import { CliIO, UsageError } from './io';
+import { CliIO, list, UsageError } from './io';
 
 const HELP = `Usage: ar-migrate setup-logging --projects P1,P2 --dataset DEST_PROJECT.DATASET [options]
 
@@ -31,10 +31,6 @@ Running it again changes nothing and says so.
 Credentials: Application Default Credentials (\`gcloud auth application-default login\`).
 Needs roles/logging.configWriter in each project and BigQuery dataset admin rights on the dataset.
 `;
-
-function list(v: unknown): string[] {
-  return Array.isArray(v) ? (v as string[]) : v === undefined ? [] : [String(v)];
-}
 
 export function formatResult(r: SetupLoggingResult): string {
   const ds = `${r.dataset.project}.${r.dataset.datasetId}`;
