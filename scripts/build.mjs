@@ -85,6 +85,8 @@ const entries = [
   { entryPoints: ['server/src/lsp/main.ts'], outfile: 'dist/server.js' },
   { entryPoints: ['server/src/cli/main.ts'], outfile: 'dist/cli.js', plugins: [cliSplit('.', true)] },
   { entryPoints: ['server/src/cli/io.ts'], outfile: 'dist/cli/io.js' },
+  // Worker thread of the parallel scan (server/src/workspace/scan.ts finds it next to or above its bundle).
+  { entryPoints: ['server/src/workspace/scanWorker.ts'], outfile: 'dist/scanWorker.js' },
   ...SHARED_PACKAGES.map((name) => ({ entryPoints: [sharedPackagePath(name)], outfile: `dist/${sharedFile(name)}`, plugins: [cliSplit('cli', false)] })),
   ...COMMAND_MODULES.map((name) => ({
     entryPoints: [`server/src/cli/${name}.ts`],
