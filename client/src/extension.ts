@@ -60,6 +60,20 @@ export class ServerHost implements vscode.Disposable {
   async ready(): Promise<LanguageClient> {
     if (!this.client || this.client.state === State.Stopped) await this.start();
     else if (this.starting) await this.starting;
+    const c = this.client;
+    if (c && c.state === State.Starting) {
+      // Restarting after a crash (vscode-languageclient does that by itself): wait for it.
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => (sub.dispose(), resolve()), 30_000);
+        const sub = c.onDidChangeState((e: { newState: State }) => {
+          if (e.newState !== State.Starting) {
+            clearTimeout(timer);
+            sub.dispose();
+            resolve();
+          }
+        });
+      });
+    }
     if (!this.client || this.client.state !== State.Running) {
       throw new Error('The ar-migrate language server is not running. See "AR Migrate: Show log".');
     }
