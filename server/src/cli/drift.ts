@@ -11,7 +11,7 @@ import { DockerConfigStore } from '../registry/credentials';
 import { CONFIG_FILE_NAME } from '../workspace/config';
 import { scanPaths } from '../workspace/scan';
 import { CliIO, UsageError } from './io';
-import { scanSetup } from './migrate';
+import { int, scanSetup, TARGET_SCAN_OPTIONS } from './migrate';
 import { displayPath } from './scan';
 
 const HELP = `Usage: ar-migrate drift [PATH...] --target BASE [options]
@@ -44,20 +44,7 @@ function parse(argv: string[]) {
       args: argv,
       allowPositionals: true,
       strict: true,
-      options: {
-        target: { type: 'string' },
-        json: { type: 'boolean' },
-        'insecure-registry': { type: 'string', multiple: true },
-        'no-credential-helpers': { type: 'boolean' },
-        retries: { type: 'string' },
-        'first-party': { type: 'string', multiple: true },
-        ignore: { type: 'string', multiple: true },
-        config: { type: 'string' },
-        exclude: { type: 'string', multiple: true },
-        'no-default-excludes': { type: 'boolean' },
-        'max-file-size': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
+      options: { ...TARGET_SCAN_OPTIONS, json: { type: 'boolean' } },
     });
   } catch (err) {
     throw new UsageError(`${(err as Error).message.replace(/\. To specify a positional.*$/s, '')}\nRun "ar-migrate drift --help" for the options.`);
@@ -80,11 +67,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     return 0;
   }
   const setup = scanSetup(values, positionals, io, 'drift');
-  let retries: number | undefined;
-  if (values.retries !== undefined) {
-    retries = Number(values.retries);
-    if (!Number.isInteger(retries) || retries < 0) throw new UsageError(`--retries needs an integer >= 0, got "${values.retries}"`);
-  }
+  const retries = int('retries', values.retries, 0);
   const show = (p: string) => displayPath(io.cwd, p);
   const scanned = await scanPaths(setup.roots, { policy: setup.policy, signal: io.signal, ...setup.walk });
   for (const e of scanned.errors) io.stderr.write(`${show(e.path)}${e.line !== undefined ? `:${e.line + 1}` : ''}: ${e.message}\n`);

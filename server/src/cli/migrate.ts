@@ -61,6 +61,21 @@ default) and images built here (compose "build:"). Progress goes to stderr.
 Exit status: 0 done, 1 an image or file failed, 2 usage error, 130 cancelled.
 `;
 
+/** Options migrate and drift share: target, registry access and scanning (read by scanSetup). */
+export const TARGET_SCAN_OPTIONS = {
+  target: { type: 'string' },
+  'insecure-registry': { type: 'string', multiple: true },
+  'no-credential-helpers': { type: 'boolean' },
+  retries: { type: 'string' },
+  'first-party': { type: 'string', multiple: true },
+  ignore: { type: 'string', multiple: true },
+  config: { type: 'string' },
+  exclude: { type: 'string', multiple: true },
+  'no-default-excludes': { type: 'boolean' },
+  'max-file-size': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 function parse(argv: string[]) {
   try {
     return parseArgs({
@@ -68,25 +83,15 @@ function parse(argv: string[]) {
       allowPositionals: true,
       strict: true,
       options: {
-        target: { type: 'string' },
+        ...TARGET_SCAN_OPTIONS,
         'dry-run': { type: 'boolean' },
         'pin-digest': { type: 'boolean' },
         only: { type: 'string', multiple: true },
         platform: { type: 'string', multiple: true },
         jobs: { type: 'string', short: 'j' },
         'image-jobs': { type: 'string' },
-        'insecure-registry': { type: 'string', multiple: true },
-        'no-credential-helpers': { type: 'boolean' },
-        retries: { type: 'string' },
         json: { type: 'boolean' },
         'images-txt': { type: 'string' },
-        'first-party': { type: 'string', multiple: true },
-        ignore: { type: 'string', multiple: true },
-        config: { type: 'string' },
-        exclude: { type: 'string', multiple: true },
-        'no-default-excludes': { type: 'boolean' },
-        'max-file-size': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
       },
     });
   } catch (err) {
@@ -94,7 +99,8 @@ function parse(argv: string[]) {
   }
 }
 
-function int(name: string, v: string | undefined, min: number): number | undefined {
+/** An integer option >= min (undefined when not given); a usage error otherwise. */
+export function int(name: string, v: string | undefined, min: number): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
   if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} needs an integer >= ${min}, got "${v}"`);
