@@ -148,7 +148,7 @@ async function profileOurs(title, def, fixture) {
       notes.push(`${title}: --profile produced no .cpuprofile (server did not exit normally?)`);
       return;
     }
-    const s = summarizeCpuProfile(join(dir, files[0]), { root: ROOT, top: 15 });
+    const s = summarizeCpuProfile(files.map((f) => join(dir, f)), { root: ROOT, top: 15 });
     raw[title].profile = s;
     profiles.push(formatProfile(`${title}: CPU profile of ar-migrate (first diagnostics ${fmtMs(res.firstMs)} + ${res.editLatencies.length} edits) under --cpu-prof`, s));
   } finally {
@@ -196,7 +196,7 @@ async function scanBench() {
   rows.push(['references reported / grep lines', ready ? `${tp.reported} (--all: ${al.reported})` : 'n/a', String(g.lines), '', '', '']);
   rows.push(['reported but not planted (outside ignored)', ready ? String(al.unexpected) : 'n/a', '', '', '(report)', '']);
   tables.push({ title: `scan — ${res.files} files (${res.planted} planted refs, ${res.decoys} decoys in ${res.ignoredFiles} node_modules/.git files)`, head: ['metric', 'ar-migrate scan', 'grep pipeline', 'ratio', 'target', 'result'], rows });
-  if (o.profile) profiles.push(formatProfile(`scan: CPU profile of ar-migrate scan (wall ${fmtMs(o.profile.wallMs)} under --cpu-prof)`, o.profile));
+  if (o.profile) profiles.push(formatProfile(`scan: CPU profile of ar-migrate scan (wall ${fmtMs(o.profile.wallMs)} under --cpu-prof, ${o.profile.threads} thread profile(s) added up)`, o.profile));
   notes.push(`grep pipeline (run by /bin/sh in the tree root, LC_ALL=C): ${GREP_PIPELINE}`);
   if (o.error) notes.push(`scan: ${o.error}`);
   for (const [name, x] of [['scan --json', tp], ['scan --json --all', al]]) {

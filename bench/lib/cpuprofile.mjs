@@ -40,11 +40,17 @@ function locate(cf, root) {
 }
 
 /**
- * @param {string} profilePath
+ * @param {string|string[]} profilePaths one profile, or several (main thread and workers) to add up
  * @param {{root:string, top?:number}} o
  * @returns {{totalMs:number, busyMs:number, inclusive:{name:string, where:string, totalMs:number, pct:number}[], functions:{name:string, where:string, selfMs:number, pct:number}[], files:{file:string, selfMs:number, pct:number}[]}}
  */
-export function summarizeCpuProfile(profilePath, { root, top = 15, ownPrefix = 'server/src/' }) {
+export function summarizeCpuProfile(profilePaths, { root, top = 15, ownPrefix = 'server/src/' }) {
+  const fn = new Map();
+  const files = new Map();
+  const incl = new Map();
+  let total = 0;
+  // Several profiles (main thread + worker threads) add up.
+  for (const profilePath of Array.isArray(profilePaths) ? profilePaths : [profilePaths]) {
   const prof = JSON.parse(readFileSync(profilePath, 'utf8'));
   const byId = new Map(prof.nodes.map((n) => [n.id, n]));
   const self = new Map(); // node id -> microseconds
@@ -53,9 +59,7 @@ export function summarizeCpuProfile(profilePath, { root, top = 15, ownPrefix = '
     const dt = timeDeltas[i + 1] ?? timeDeltas[i] ?? 0;
     self.set(samples[i], (self.get(samples[i]) ?? 0) + Math.max(0, dt));
   }
-  const total = [...self.values()].reduce((a, b) => a + b, 0);
-  const fn = new Map();
-  const files = new Map();
+  total += [...self.values()].reduce((a, b) => a + b, 0);
   for (const [id, us] of self) {
     const n = byId.get(id);
     if (!n) continue;
@@ -85,7 +89,6 @@ export function summarizeCpuProfile(profilePath, { root, top = 15, ownPrefix = '
     locCache.set(id, k);
     return k;
   };
-  const incl = new Map();
   for (const [id, us] of self) {
     const seen = new Set();
     for (let cur = id; cur !== undefined; cur = parent.get(cur)) {
@@ -96,6 +99,7 @@ export function summarizeCpuProfile(profilePath, { root, top = 15, ownPrefix = '
       e.us += us;
       incl.set(k.key, e);
     }
+  }
   }
   const busy = total - (fn.get('(idle)')?.us ?? 0);
   const pct = (us) => (busy > 0 ? (100 * us) / busy : 0);

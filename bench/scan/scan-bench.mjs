@@ -195,8 +195,8 @@ export async function runScanBench({ root, files = 20000, runs = 3, profile = fa
         [process.execPath, '--cpu-prof', `--cpu-prof-dir=${profDir}`, '--cpu-prof-interval=250', join(root, 'bin/ar-migrate.js'), 'scan', tree, '--json'].map(shq).join(' '),
         { cwd: tree, outFile: join(work, 'prof.json'), env: process.env, timeoutMs: 180000 },
       );
-      const f = existsSync(profDir) ? readdirSync(profDir).find((x) => x.endsWith('.cpuprofile')) : undefined;
-      if (f) res.ours.profile = { wallMs: pr.ms, ...summarizeCpuProfile(join(profDir, f), { root, top: 15 }) };
+      const fs = existsSync(profDir) ? readdirSync(profDir).filter((x) => x.endsWith('.cpuprofile')) : [];
+      if (fs.length) res.ours.profile = { wallMs: pr.ms, threads: fs.length, ...summarizeCpuProfile(fs.map((f) => join(profDir, f)), { root, top: 15 }) };
     }
     return res;
   } catch (e) {
