@@ -16,13 +16,14 @@ import { CliIO, CommandRunner, UsageError } from './io';
 
 /**
  * Loads a command module. From the build (dist/cli.js next to
- * dist/cli/<file>.js) it compiles the command's bundle with a V8 code cache
- * kept per user, which saves most of the parse and compile time of the next
- * runs; from source (tests) it is a plain require.
+ * dist/cli/<file>.js) the bundles under dist/cli/ are compiled with a V8 code
+ * cache kept per user, which saves most of their parse and compile time on the
+ * next runs; from source (tests) it is a plain require.
  */
 function loadCommand(file: string, plain: () => { run: CommandRunner }): { run: CommandRunner } {
-  const bundle = path.join(__dirname, 'cli', `${file}.js`);
-  if (!__filename.endsWith('.js') || process.env.AR_MIGRATE_NO_COMPILE_CACHE || !fs.existsSync(bundle)) return plain();
+  if (!__filename.endsWith('.js') || process.env.AR_MIGRATE_NO_COMPILE_CACHE) return plain();
+  const bundles = path.join(__dirname, 'cli');
+  if (!fs.existsSync(path.join(bundles, `${file}.js`))) return plain();
   const dir = compileCacheDir();
   if (!dir) return plain();
   const enable = (Module as unknown as { enableCompileCache?: (dir: string) => unknown }).enableCompileCache;
@@ -33,15 +34,10 @@ function loadCommand(file: string, plain: () => { run: CommandRunner }): { run: 
     } catch {
       // no cache
     }
-    return plain();
+  } else {
+    installCodeCache(bundles + path.sep, dir);
   }
-  try {
-    return requireWithCodeCache(bundle, dir);
-  } catch (err) {
-    // a cache problem must never stop the command: fall back unless the module itself threw
-    if ((err as { compileCacheSetup?: boolean })?.compileCacheSetup) return plain();
-    throw err;
-  }
+  return plain();
 }
 
 /** $XDG_CACHE_HOME/ar-migrate/v8 (default ~/.cache), created private; undefined when unusable. */
@@ -63,66 +59,58 @@ function fnv1a(text: string): string {
   return (h >>> 0).toString(16).padStart(8, '0');
 }
 
+type LoadingModule = NodeJS.Module & { filename: string };
+let codeCacheInstalled = false;
+
 /**
- * require() of a CommonJS file compiled through vm.Script with V8 cached data.
- * V8 checks the cache only against the source length, so the cache file name
- * carries the bundle's path, size and mtime: a rebuilt bundle gets a new one.
- * The cache is written at exit, after the run compiled the functions it used.
+ * Compiles the CommonJS files under `under` (the CLI bundles) through
+ * vm.Script with V8 cached data, for the rest of this process. V8 checks the
+ * cache only against the source length, so the cache file name carries the
+ * bundle's path, size and mtime: a rebuilt bundle gets a new one. A cache is
+ * written at exit, after the run compiled the functions it used. Any problem
+ * with the cache falls back to Node's own compile.
  */
-function requireWithCodeCache(file: string, dir: string): { run: CommandRunner } {
-  const M = Module as unknown as {
-    _cache: Record<string, NodeJS.Module>;
-    wrap(src: string): string;
-    new (id: string, parent?: NodeJS.Module): NodeJS.Module & { filename: string; paths: string[]; loaded: boolean };
-    _nodeModulePaths(dir: string): string[];
-  };
-  const cached = M._cache[file];
-  if (cached) return cached.exports as { run: CommandRunner };
-  let script: vm.Script;
-  let cacheFile: string;
-  let cachedData: Buffer | undefined;
-  let mod: NodeJS.Module & { filename: string; paths: string[]; loaded: boolean };
-  try {
-    const st = fs.statSync(file);
-    const prefix = `${path.basename(file, '.js')}-${fnv1a(file)}`;
-    cacheFile = path.join(dir, `${prefix}-${fnv1a(`${st.size}:${st.mtimeMs}`)}.bin`);
+function installCodeCache(under: string, dir: string): void {
+  if (codeCacheInstalled) return;
+  codeCacheInstalled = true;
+  const M = Module as unknown as { _extensions: Record<string, (m: LoadingModule, filename: string) => void>; wrap(src: string): string };
+  const original = M._extensions['.js'];
+  M._extensions['.js'] = function (this: unknown, mod: LoadingModule, filename: string) {
+    if (!filename.startsWith(under)) return original.call(this, mod, filename);
+    let script: vm.Script;
+    let cacheFile: string;
+    let cachedData: Buffer | undefined;
     try {
-      cachedData = fs.readFileSync(cacheFile);
-    } catch {
-      cachedData = undefined;
-    }
-    script = new vm.Script(M.wrap(fs.readFileSync(file, 'utf8')), { filename: file, cachedData });
-    mod = new M(file, module);
-    mod.filename = file;
-    mod.paths = M._nodeModulePaths(path.dirname(file));
-  } catch (err) {
-    throw Object.assign(err instanceof Error ? err : new Error(String(err)), { compileCacheSetup: true });
-  }
-  if (!cachedData || script.cachedDataRejected) {
-    process.once('exit', () => {
+      const st = fs.statSync(filename);
+      cacheFile = path.join(dir, `${path.basename(filename, '.js')}-${fnv1a(filename)}-${fnv1a(`${st.size}:${st.mtimeMs}`)}.bin`);
       try {
-        const tmp = `${cacheFile}.${process.pid}.tmp`;
-        fs.writeFileSync(tmp, script.createCachedData(), { mode: 0o600 });
-        fs.renameSync(tmp, cacheFile);
-        const prefix = path.basename(cacheFile).replace(/-[0-9a-f]{8}\.bin$/, '-');
-        for (const f of fs.readdirSync(dir)) {
-          if (f.startsWith(prefix) && f.endsWith('.bin') && path.join(dir, f) !== cacheFile) fs.rmSync(path.join(dir, f), { force: true });
-        }
+        cachedData = fs.readFileSync(cacheFile);
       } catch {
-        // no cache next time
+        cachedData = undefined;
       }
-    });
-  }
-  M._cache[file] = mod;
-  try {
+      script = new vm.Script(M.wrap(fs.readFileSync(filename, 'utf8')), { filename, cachedData });
+    } catch {
+      return original.call(this, mod, filename);
+    }
+    if (!cachedData || script.cachedDataRejected) process.once('exit', () => writeCodeCache(script, cacheFile, dir));
     const fn = script.runInThisContext() as (e: unknown, r: NodeRequire, m: NodeJS.Module, f: string, d: string) => void;
-    fn.call(mod.exports, mod.exports, Module.createRequire(file), mod, file, path.dirname(file));
-  } catch (err) {
-    delete M._cache[file];
-    throw err;
+    fn.call(mod.exports, mod.exports, Module.createRequire(filename), mod, filename, path.dirname(filename));
+  };
+}
+
+function writeCodeCache(script: vm.Script, cacheFile: string, dir: string): void {
+  try {
+    const tmp = `${cacheFile}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, script.createCachedData(), { mode: 0o600 });
+    fs.renameSync(tmp, cacheFile);
+    // the same bundle's caches for older builds
+    const prefix = path.basename(cacheFile).replace(/[0-9a-f]{8}\.bin$/, '');
+    for (const f of fs.readdirSync(dir)) {
+      if (f.startsWith(prefix) && f.endsWith('.bin') && path.join(dir, f) !== cacheFile) fs.rmSync(path.join(dir, f), { force: true });
+    }
+  } catch {
+    // no cache next time
   }
-  mod.loaded = true;
-  return mod.exports as { run: CommandRunner };
 }
 
 interface CommandInfo {
