@@ -114,15 +114,33 @@ function findWorkerScript(explicit?: string): string | undefined {
   return candidates.find((c) => fs.existsSync(c));
 }
 
-function workerCount(parallel: boolean | number | undefined, files: number): number {
-  if (!parallel || files < PARALLEL_MIN_FILES) return 0;
+function workerCount(parallel: boolean | number | undefined): number {
+  if (!parallel) return 0;
   if (typeof parallel === 'number') return Math.max(0, Math.floor(parallel));
   const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
   return Math.max(0, cores - 1);
 }
 
 export async function scanPaths(roots: readonly string[], options: ScanOptions): Promise<ScanResult> {
-  const walked = await walk(roots, options);
+  const scanHere = (f: WalkedFile): FileOutcome => {
+    const r = options.override?.(f.path);
+    if (r) return { scan: r };
+    const read = readTextFile(f.path, options.maxFileSize);
+    if (!('text' in read)) return { read };
+    return { scan: { ...scanText(f.path, read.text, options.policy), text: read.text } };
+  };
+  // Workers read from disk: not with documents held elsewhere (`override`). They start once the
+  // walk has found PARALLEL_MIN_FILES files and take batches while it goes on.
+  const nWorkers = options.override ? 0 : workerCount(options.parallel);
+  const script = nWorkers > 0 ? findWorkerScript(options.workerScript) : undefined;
+  const pool = script ? new ScanPool(script, nWorkers, options, scanHere) : undefined;
+  let walked: Awaited<ReturnType<typeof walk>>;
+  try {
+    walked = await walk(roots, pool ? { ...options, onFile: (f) => pool.add(f) } : options);
+  } catch (err) {
+    pool?.close();
+    throw err;
+  }
   const files: ScannedFile[] = [];
   const errors: ScanError[] = walked.problems.map((p) => ({ path: p.path, message: p.message }));
   // Files named on the command line: say why one gave nothing instead of passing over it.
@@ -143,22 +161,13 @@ export async function scanPaths(roots: readonly string[], options: ScanOptions):
     else if (explicit) errors.push({ path: f.path, message: 'skipped: neither a Dockerfile nor YAML (by name or content)' });
     for (const e of r.errors) errors.push({ path: f.path, line: e.line, message: e.message });
   };
-  const scanHere = (f: WalkedFile): FileOutcome => {
-    const r = options.override?.(f.path);
-    if (r) return { scan: r };
-    const read = readTextFile(f.path, options.maxFileSize);
-    if (!('text' in read)) return { read };
-    return { scan: { ...scanText(f.path, read.text, options.policy), text: read.text } };
-  };
 
-  // Workers read from disk: not with documents held elsewhere (`override`).
-  const nWorkers = options.override ? 0 : workerCount(options.parallel, walked.files.length);
-  const script = nWorkers > 0 ? findWorkerScript(options.workerScript) : undefined;
-  if (script) {
-    const outcomes = await scanParallel(walked.files, script, nWorkers, options, scanHere);
+  if (pool?.started) {
+    const outcomes = await pool.finish();
     walked.files.forEach((f, i) => record(f, outcomes[i]));
     return { files, errors, filesRead: walked.files.length };
   }
+  pool?.close();
 
   let done = 0;
   for (const f of walked.files) {
@@ -171,132 +180,172 @@ export async function scanPaths(roots: readonly string[], options: ScanOptions):
   return { files, errors, filesRead: done };
 }
 
+interface Slot {
+  worker: Worker;
+  current: Int32Array;
+  inFlight?: number;
+  dead: boolean;
+  /** Said it is ready (a worker that fails to load was on no file). */
+  ready: boolean;
+}
+
 /**
- * Reads and extracts `files` in `nWorkers` worker threads plus this one
- * (batches from one queue), applying the policy here. Outcomes come back in
- * file order, whatever finished first. Cancellable; a worker that dies costs
- * an error naming the file it was on, and its other files are scanned again.
+ * Reads and extracts files in worker threads, and in this thread once the
+ * walk is over (batches from one queue); the policy is applied here.
+ * Outcomes come back in walk order, whatever finished first. Cancellable; a
+ * worker that dies costs an error naming the file it was on, and its other
+ * files are scanned again.
  */
-async function scanParallel(
-  list: WalkedFile[],
-  script: string,
-  nWorkers: number,
-  options: ScanOptions,
-  scanHere: (f: WalkedFile) => FileOutcome,
-): Promise<FileOutcome[]> {
-  const outcomes: (FileOutcome | undefined)[] = new Array(list.length);
-  const queue: number[][] = [];
-  for (let i = 0; i < list.length; i += BATCH) queue.push(Array.from({ length: Math.min(BATCH, list.length - i) }, (_, k) => i + k));
-  let done = 0;
-  const settle = (i: number, o: FileOutcome) => {
-    outcomes[i] = o;
-    done++;
-    options.onProgress?.(done, list.length, list[i].path);
-  };
+class ScanPool {
+  started = false;
+  private readonly list: WalkedFile[] = [];
+  private readonly outcomes: (FileOutcome | undefined)[] = [];
+  private readonly queue: number[][] = [];
+  private pending: number[] = [];
+  private readonly slots: Slot[] = [];
+  private readonly batches = new Map<number, { slot: Slot; idx: number[] }>();
+  private batchId = 0;
+  private done = 0;
+  private walkDone = false;
+  private wake: (() => void) | undefined;
 
-  let wake: (() => void) | undefined;
-  const poke = () => {
-    const w = wake;
-    wake = undefined;
-    w?.();
-  };
-  const onAbort = () => poke();
-  options.signal?.addEventListener('abort', onAbort);
+  constructor(
+    private readonly script: string,
+    private readonly nWorkers: number,
+    private readonly options: ScanOptions,
+    private readonly scanHere: (f: WalkedFile) => FileOutcome,
+  ) {}
 
-  interface Slot {
-    worker: Worker;
-    current: Int32Array;
-    inFlight?: number[];
-    dead: boolean;
-    /** Said it is ready (a worker that fails to load was on no file). */
-    online: boolean;
-  }
-  const slots: Slot[] = [];
-  let batchId = 0;
-  const inFlight = new Map<number, { slot: Slot; idx: number[] }>();
-  const dispatch = (slot: Slot) => {
-    if (slot.dead || slot.inFlight) return;
-    const idx = queue.shift();
-    if (!idx) return;
-    const id = batchId++;
-    slot.inFlight = idx;
-    inFlight.set(id, { slot, idx });
-    const req: WorkerRequest = { batch: id, files: idx.map((i) => list[i].path) };
-    slot.worker.postMessage(req);
-  };
-  const lost = (slot: Slot, why: string) => {
-    if (slot.dead) return;
-    slot.dead = true;
-    const idx = slot.inFlight;
-    slot.inFlight = undefined;
-    for (const [id, b] of inFlight) if (b.slot === slot) inFlight.delete(id);
-    if (idx && !slot.online) queue.unshift(idx);
-    else if (idx) {
-      const at = Math.min(Math.max(Atomics.load(slot.current, 0), 0), idx.length - 1);
-      settle(idx[at], { crashed: `internal error: the scan stopped while reading this file (${why}); its image references are not listed` });
-      const rest = idx.filter((_, k) => k !== at);
-      if (rest.length) queue.unshift(rest);
+  /** A file found by the walk (in walk order). */
+  add(f: WalkedFile): void {
+    this.pending.push(this.list.length);
+    this.list.push(f);
+    if (this.pending.length === BATCH) {
+      this.queue.push(this.pending);
+      this.pending = [];
     }
-    poke();
-  };
+    if (!this.started && this.list.length >= PARALLEL_MIN_FILES) this.start();
+    else if (this.started && this.queue.length) for (const s of this.slots) this.dispatch(s);
+  }
 
-  try {
-    for (let n = 0; n < nWorkers && queue.length > 0; n++) {
+  private start(): void {
+    this.started = true;
+    for (let n = 0; n < this.nWorkers; n++) {
       const current = new SharedArrayBuffer(4);
       let worker: Worker;
       try {
-        worker = new Worker(script, { workerData: { maxFileSize: options.maxFileSize, current } });
+        worker = new Worker(this.script, { workerData: { maxFileSize: this.options.maxFileSize, current } });
       } catch {
         break; // no workers: this thread does it all
       }
-      const slot: Slot = { worker, current: new Int32Array(current), dead: false, online: false };
+      const slot: Slot = { worker, current: new Int32Array(current), dead: false, ready: false };
+      this.slots.push(slot);
+      worker.on('message', (m: WorkerResponse | { ready: true }) => this.onMessage(slot, m));
+      worker.on('error', (err) => this.lost(slot, `worker error: ${err?.message ?? err}`));
+      worker.on('exit', (code) => this.lost(slot, `worker exited with code ${code}`));
+      this.dispatch(slot);
+    }
+  }
 
-      slots.push(slot);
-      worker.on('message', (m: WorkerResponse | { ready: true }) => {
-        if ('ready' in m) {
-          slot.online = true;
-          return;
+  private settle(i: number, o: FileOutcome): void {
+    this.outcomes[i] = o;
+    this.done++;
+    // The total is known once the walk is over.
+    if (this.walkDone) this.options.onProgress?.(this.done, this.list.length, this.list[i].path);
+  }
+
+  private poke(): void {
+    const w = this.wake;
+    this.wake = undefined;
+    w?.();
+  }
+
+  private dispatch(slot: Slot): void {
+    if (slot.dead || slot.inFlight !== undefined) return;
+    const idx = this.queue.shift();
+    if (!idx) return;
+    const id = this.batchId++;
+    slot.inFlight = id;
+    this.batches.set(id, { slot, idx });
+    const req: WorkerRequest = { batch: id, files: idx.map((i) => this.list[i].path) };
+    slot.worker.postMessage(req);
+  }
+
+  private onMessage(slot: Slot, m: WorkerResponse | { ready: true }): void {
+    if ('ready' in m) {
+      slot.ready = true;
+      return;
+    }
+    const b = this.batches.get(m.batch);
+    if (!b || slot.dead) return;
+    this.batches.delete(m.batch);
+    slot.inFlight = undefined;
+    const policy = this.options.policy;
+    b.idx.forEach((i, k) => {
+      const r = m.results[k];
+      if (!r) this.settle(i, this.scanHere(this.list[i]));
+      else if (!('text' in r)) this.settle(i, { read: r });
+      else if ('thrown' in r) this.settle(i, { scan: { ...internalError(r.thrown), text: r.text } });
+      else this.settle(i, { scan: { ...analyzeExtracted(r.extracted, r.text, policy), text: r.text } });
+    });
+    this.dispatch(slot);
+    this.poke();
+  }
+
+  private lost(slot: Slot, why: string): void {
+    if (slot.dead) return;
+    slot.dead = true;
+    const b = slot.inFlight !== undefined ? this.batches.get(slot.inFlight) : undefined;
+    if (slot.inFlight !== undefined) this.batches.delete(slot.inFlight);
+    slot.inFlight = undefined;
+    if (b && !slot.ready) this.queue.unshift(b.idx);
+    else if (b) {
+      const at = Math.min(Math.max(Atomics.load(slot.current, 0), 0), b.idx.length - 1);
+      this.settle(b.idx[at], { crashed: `internal error: the scan stopped while reading this file (${why}); its image references are not listed` });
+      const rest = b.idx.filter((_, k) => k !== at);
+      if (rest.length) this.queue.unshift(rest);
+    }
+    this.poke();
+  }
+
+  /** After the walk: this thread takes batches too; resolves with every file's outcome. */
+  async finish(): Promise<FileOutcome[]> {
+    const { options } = this;
+    this.walkDone = true;
+    if (this.done > 0) options.onProgress?.(this.done, this.list.length, this.list[this.list.length - 1].path);
+    if (this.pending.length) this.queue.push(this.pending);
+    this.pending = [];
+    const onAbort = () => this.poke();
+    options.signal?.addEventListener('abort', onAbort);
+    try {
+      for (const s of this.slots) this.dispatch(s);
+      const total = this.list.length;
+      while (this.done < total) {
+        if (options.signal?.aborted) throw abortError();
+        const idx = this.queue.shift();
+        if (idx) {
+          for (const i of idx) this.settle(i, this.scanHere(this.list[i]));
+          await new Promise<void>((resolve) => setImmediate(resolve)); // worker messages, signals, other requests
+          continue;
         }
-        const b = inFlight.get(m.batch);
-        if (!b) return;
-        inFlight.delete(m.batch);
-        slot.inFlight = undefined;
-        b.idx.forEach((i, k) => {
-          const r = m.results[k];
-          if (!r) settle(i, scanHere(list[i]));
-          else if (!('text' in r)) settle(i, { read: r });
-          else if ('thrown' in r) settle(i, { scan: { ...internalError(r.thrown), text: r.text } });
-          else settle(i, { scan: { ...analyzeExtracted(r.extracted, r.text, options.policy), text: r.text } });
+        if (this.batches.size === 0) {
+          // Nothing queued or in flight, yet files missing (should not happen): scan them here.
+          for (let i = 0; i < total; i++) if (!this.outcomes[i]) this.settle(i, this.scanHere(this.list[i]));
+          break;
+        }
+        await new Promise<void>((resolve) => {
+          this.wake = resolve;
         });
-        dispatch(slot);
-        poke();
-      });
-      worker.on('error', (err) => lost(slot, `worker error: ${err?.message ?? err}`));
-      worker.on('exit', (code) => lost(slot, `worker exited with code ${code}`));
-      dispatch(slot);
-    }
-    // This thread takes batches too, and waits for the workers once the queue is empty.
-    while (done < list.length) {
-      if (options.signal?.aborted) throw abortError();
-      const idx = queue.shift();
-      if (idx) {
-        for (const i of idx) settle(i, scanHere(list[i]));
-        await new Promise<void>((resolve) => setImmediate(resolve)); // worker messages, signals, other requests
-        continue;
       }
-      if (slots.every((s) => s.dead) && inFlight.size === 0 && queue.length === 0 && done < list.length) {
-        // Nothing in flight and nothing queued, yet files missing: scan them here.
-        for (let i = 0; i < list.length; i++) if (!outcomes[i]) settle(i, scanHere(list[i]));
-        break;
-      }
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-      });
+      return this.outcomes as FileOutcome[];
+    } finally {
+      options.signal?.removeEventListener('abort', onAbort);
+      this.close();
     }
-    return outcomes as FileOutcome[];
-  } finally {
-    options.signal?.removeEventListener('abort', onAbort);
-    for (const s of slots) {
+  }
+
+  close(): void {
+    for (const s of this.slots) {
       s.dead = true;
       void s.worker.terminate();
     }

@@ -47,6 +47,8 @@ export interface WalkOptions {
   /** Stop after this many candidate files (reported in `problems`). */
   maxFiles?: number;
   signal?: AbortSignal;
+  /** Called for each file as it is found, in walk order (before the walk is over). */
+  onFile?: (file: WalkedFile) => void;
 }
 
 export interface WalkedFile {
@@ -116,7 +118,9 @@ export async function walk(roots: readonly string[], options: WalkOptions = {}):
       limitHit = true;
       return;
     }
-    files.push({ path: p });
+    const f = { path: p };
+    files.push(f);
+    options.onFile?.(f);
   };
 
   const excluded = (root: string, p: string) => {

@@ -130,7 +130,12 @@ require(${JSON.stringify(worker)});
 
   it('is cancellable', async function () {
     const ac = new AbortController();
-    const p = scanPaths([path.join(tmp, 'tree')], { ...common(), parallel: 2, workerScript: worker, signal: ac.signal, onProgress: (done) => done === 50 && ac.abort() });
+    const p = scanPaths([path.join(tmp, 'tree')], { ...common(), parallel: 2, workerScript: worker, signal: ac.signal, onProgress: (done) => done >= 50 && ac.abort() });
     await assert.rejects(p, (e: Error) => e.name === 'AbortError');
+    // Cancelled during the walk, with workers already started.
+    const ac2 = new AbortController();
+    const p2 = scanPaths([path.join(tmp, 'tree')], { ...common(), parallel: 2, workerScript: worker, signal: ac2.signal });
+    setImmediate(() => ac2.abort());
+    await assert.rejects(p2, (e: Error) => e.name === 'AbortError');
   });
 });
