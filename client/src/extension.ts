@@ -18,7 +18,7 @@ import { ClientCommands, FindingsChangedNotification, FindingsChangedParams, Ini
 import { ALL_NAME_GLOBS, anyFolderGlob, documentSelector } from './selectors';
 import { registerCommands } from './commands';
 import { registerRunbookCommands } from './runbook';
-import { StatusItem } from './status';
+import { StatusItem, StatusSnapshot } from './status';
 
 export const SECTION = 'arMigrate';
 export const CLIENT_ID = 'arMigrate';
@@ -207,6 +207,8 @@ export interface ArMigrateApi {
   restart(reason?: string): Promise<void>;
   /** What the server is (re)started with: trust state, machine-scoped settings. */
   initializationOptions(): InitializationOptions;
+  /** What the status bar item shows (text, tooltip, workspace-wide count). */
+  status(): StatusSnapshot;
 }
 
 export async function activate(context: vscode.ExtensionContext): Promise<ArMigrateApi> {
@@ -241,6 +243,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<ArMigr
     log,
     restart: (reason = 'requested') => h.restart(reason),
     initializationOptions: () => h.initializationOptions(),
+    status: () => status.snapshot(),
   };
 }
 
