@@ -40,6 +40,8 @@ Walking:
   --exclude GLOB            skip paths matching GLOB, relative to PATH (repeatable)
   --no-default-excludes     also walk ${DEFAULT_SKIP_DIRS.slice(0, 6).join(', ')}, ...
   --max-file-size BYTES     skip larger files (default ${DEFAULT_MAX_FILE_SIZE})
+  --jobs N                  worker threads for large trees (default: one per idle CPU core
+                            beyond the first, by load average; 0: none)
 
 Pull counts and hand-off:
   --pulls-from SOURCE       add pull counts to each reference: a log export file (\`gcloud logging
@@ -101,6 +103,7 @@ function parse(argv: string[]) {
         exclude: { type: 'string', multiple: true },
         'no-default-excludes': { type: 'boolean' },
         'max-file-size': { type: 'string' },
+        jobs: { type: 'string' },
         'exit-zero': { type: 'boolean' },
         'pulls-from': { type: 'string' },
         days: { type: 'string' },
@@ -155,6 +158,11 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     maxFileSize = Number(values['max-file-size']);
     if (!Number.isInteger(maxFileSize) || maxFileSize <= 0) throw new UsageError(`--max-file-size must be a positive number of bytes, got "${values['max-file-size']}"`);
   }
+  let jobs: number | undefined;
+  if (values.jobs !== undefined) {
+    jobs = Number(values.jobs);
+    if (!Number.isInteger(jobs) || jobs < 0 || jobs > 64) throw new UsageError(`--jobs must be a whole number from 0 to 64, got "${values.jobs}"`);
+  }
   const inputs = positionals.length ? positionals : ['.'];
   const roots = inputs.map((p) => path.resolve(io.cwd, p));
   const missing = inputs.filter((_, i) => !fs.existsSync(roots[i]));
@@ -174,7 +182,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     exclude: [...(config.exclude ?? []), ...list(values.exclude)],
     skipDirs: values['no-default-excludes'] ? [] : undefined,
     maxFileSize,
-    parallel: true,
+    parallel: jobs ?? true,
     onProgress: showProgress
       ? (done, total) => {
           const now = Date.now();

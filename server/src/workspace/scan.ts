@@ -51,8 +51,9 @@ export interface ScanOptions extends WalkOptions {
   onProgress?: (done: number, total: number, file: string) => void;
   /**
    * Read and extract in worker threads when there are at least
-   * PARALLEL_MIN_FILES files: `true` for os.availableParallelism() - 1 workers
-   * (the main thread works too), or a number of workers. Needs the worker
+   * PARALLEL_MIN_FILES files: `true` for one worker per idle core beyond this
+   * thread's (by the 1-minute load average; none on a busy machine), or a
+   * number of workers. Needs the worker
    * bundle (dist/scanWorker.js, or `workerScript`); without it the scan runs
    * in this thread. The result is the same either way.
    */
@@ -117,8 +118,12 @@ function findWorkerScript(explicit?: string): string | undefined {
 function workerCount(parallel: boolean | number | undefined): number {
   if (!parallel) return 0;
   if (typeof parallel === 'number') return Math.max(0, Math.floor(parallel));
+  // Workers pay off only on idle cores: on a busy machine they cost a third more CPU
+  // (each loads and warms up the extractors) for no gain in time. One per idle core
+  // beyond this thread's, by the 1-minute load average.
   const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
-  return Math.max(0, cores - 1);
+  const idle = Math.floor(cores - os.loadavg()[0]);
+  return Math.max(0, Math.min(cores, idle) - 1);
 }
 
 export async function scanPaths(roots: readonly string[], options: ScanOptions): Promise<ScanResult> {

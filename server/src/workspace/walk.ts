@@ -70,6 +70,8 @@ export interface WalkResult {
 /** Names worth reading: Dockerfile / Containerfile variants and YAML. */
 export function isCandidateFile(fileName: string): boolean {
   const base = path.basename(fileName).toLowerCase();
+  // Cheap pre-check: every candidate ends in "ml" or holds "file".
+  if (!base.endsWith('ml') && !base.includes('file')) return false;
   if (/\.ya?ml$/.test(base)) return true;
   return /(^|[._-])(dockerfile|containerfile)([._-]|$)/.test(base);
 }
@@ -89,6 +91,16 @@ function reason(err: unknown): string {
 }
 
 const YIELD_EVERY = 256;
+
+/**
+ * path.join(dir, name) for a directory entry: below the root, `dir` is
+ * already normalised (a path.join result) and `name` holds no separator, so
+ * plain concatenation gives the same string, much cheaper.
+ */
+function child(dir: string, name: string, normalized: boolean): string {
+  if (!normalized) return path.join(dir, name);
+  return dir.endsWith(path.sep) ? dir + name : dir + path.sep + name;
+}
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
@@ -129,7 +141,7 @@ export async function walk(roots: readonly string[], options: WalkOptions = {}):
     return excludes.some((re) => re.test(rel) || re.test(path.basename(p)));
   };
 
-  const walkDir = async (root: string, dir: string): Promise<void> => {
+  const walkDir = async (root: string, dir: string, normalized = false): Promise<void> => {
     if (++work % YIELD_EVERY === 0) await yieldToLoop();
     if (options.signal?.aborted) throw abortError();
     let entries: fs.Dirent[];
@@ -145,12 +157,17 @@ export async function walk(roots: readonly string[], options: WalkOptions = {}):
     }
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const e of entries) {
-      const p = path.join(dir, e.name);
       if (e.isDirectory()) {
-        if (!skip.has(e.name) && !excluded(root, p)) await walkDir(root, p);
+        if (skip.has(e.name)) continue;
+        const p = child(dir, e.name, normalized);
+        if (!excluded(root, p)) await walkDir(root, p, true);
       } else if (e.isFile()) {
-        if (isCandidateFile(e.name) && !excluded(root, p)) addFile(p);
+        if (isCandidateFile(e.name)) {
+          const p = child(dir, e.name, normalized);
+          if (!excluded(root, p)) addFile(p);
+        }
       } else if (e.isSymbolicLink()) {
+        const p = child(dir, e.name, normalized);
         if (excluded(root, p)) continue;
         let st: fs.Stats;
         let real: string;
@@ -161,7 +178,7 @@ export async function walk(roots: readonly string[], options: WalkOptions = {}):
           continue; // dangling link
         }
         if (st.isDirectory()) {
-          if (!skip.has(e.name)) await walkDir(root, p);
+          if (!skip.has(e.name)) await walkDir(root, p, true);
         } else if (st.isFile() && isCandidateFile(e.name)) {
           // A link to a file inside the tree: the file itself is read (once).
           if (insideRoots(real) || seenFiles.has(real)) continue;
