@@ -42,6 +42,20 @@ describe('ar-migrate in Restricted Mode', function () {
     assert.match(text, /docker\.io\/library\/node/);
   });
 
+  it('counts the whole workspace in the status bar (scanning is text analysis)', async () => {
+    const ext = vscode.extensions.getExtension(EXTENSION_ID)!;
+    const api = (await ext.activate()) as { ready(): Promise<unknown>; status(): { visible: boolean; scope: string; references: number; text: string; tooltip: string } };
+    await api.ready();
+    const unopened = vscode.Uri.joinPath(vscode.workspace.workspaceFolders![0].uri, 'jobs', 'nightly-batch.yaml');
+    assert.ok(!vscode.workspace.textDocuments.some((d) => d.uri.fsPath === unopened.fsPath), 'jobs/nightly-batch.yaml is not open');
+    const s = await waitFor(`a workspace count in the status bar (shows ${JSON.stringify(api.status())})`, () => {
+      const st = api.status();
+      return st.visible && st.scope === 'workspace' && /`ghcr\.io`: 1/.test(st.tooltip) ? st : undefined;
+    });
+    assert.match(s.text, new RegExp(`${s.references} third-party`));
+    assert.ok(s.references >= 8, `the workspace holds at least 8 third-party references (got ${s.references})`);
+  });
+
   it('ignores the workspace value of restricted settings (pull-count source)', () => {
     const cfg = vscode.workspace.getConfiguration('arMigrate');
     const settingsFile = vscode.Uri.joinPath(vscode.workspace.workspaceFolders![0].uri, '.vscode', 'settings.json').fsPath;
