@@ -127,13 +127,25 @@ export async function focusWorkbench(page: Page): Promise<void> {
 
 /** Quick Open (Ctrl+P) a workspace file by name and wait for its editor tab. */
 export async function openFile(page: Page, name: string): Promise<void> {
-  await focusWorkbench(page);
-  await page.keyboard.press('Control+P');
   const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible', timeout: 30_000 });
-  await input.fill(name);
   const row = page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first();
-  await row.waitFor({ state: 'visible', timeout: 60_000 });
+  // Quick Open's file search can miss a file created on disk a moment ago ("No matching
+  // results" although the explorer lists it): close it and search again until it shows.
+  const end = Date.now() + 90_000;
+  for (let attempt = 1; ; attempt++) {
+    await focusWorkbench(page);
+    await page.keyboard.press('Control+P');
+    await input.waitFor({ state: 'visible', timeout: 30_000 });
+    await input.fill(name);
+    try {
+      await row.waitFor({ state: 'visible', timeout: 15_000 });
+      break;
+    } catch (e) {
+      if (Date.now() > end) throw new Error(`Quick Open did not list ${name} after ${attempt} attempts: ${e instanceof Error ? e.message : e}`);
+      await page.keyboard.press('Escape');
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
   await page.keyboard.press('Enter');
   await page.locator(`.tabs-container .tab.active`, { hasText: path.basename(name) }).waitFor({ timeout: 30_000 });
   await page.locator('.editor-instance .monaco-editor .view-lines').first().waitFor({ timeout: 30_000 });
