@@ -15,7 +15,7 @@ import { scanPaths, ScanResult } from '../workspace/scan';
 import { DEFAULT_MAX_FILE_SIZE, DEFAULT_SKIP_DIRS } from '../workspace/walk';
 import { formatImagesTxt } from '../handoff/imagesTxt';
 import { writeFileAtomic } from '../migrate/apply';
-import { addPullsToFindings, FindingPulls, pullCountsFromSpec } from '../pulls';
+import type { FindingPulls } from '../pulls';
 import { CliIO, UsageError } from './io';
 import { VERSION } from './main';
 
@@ -217,6 +217,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   if (values['pulls-from'] !== undefined) {
     const { counts, limits } = await loadPulls(values['pulls-from'], days, now, io);
     const findings = rows.map((r) => r.finding);
+    const { addPullsToFindings } = require('../pulls') as typeof import('../pulls');
     const withPulls = addPullsToFindings(findings, counts, limits);
     pulls = new Map(findings.map((f, i) => [f, withPulls[i].pulls]));
   }
@@ -271,6 +272,8 @@ function toJson(r: Row): JsonFinding {
 /** Reads pull counts for --pulls-from; a failure is an error naming the source (exit 1), never a crash. */
 async function loadPulls(spec: string, days: number | undefined, now: Date | undefined, io: CliIO) {
   try {
+    // Loaded only for --pulls-from: the BigQuery client and google-auth-library are large.
+    const { pullCountsFromSpec } = require('../pulls') as typeof import('../pulls');
     return await pullCountsFromSpec(spec, { days, now, cwd: io.cwd, env: io.env, signal: io.signal });
   } catch (err) {
     throw new Error(`pull counts from ${spec}: ${(err as Error).message}`);
