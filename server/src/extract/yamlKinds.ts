@@ -5,7 +5,7 @@
  * Build, GitHub Actions (workflows and action.yml), GitLab CI, kustomize
  * `images:`, Helm values image blocks. Anything else yields nothing.
  */
-import { Alias, Document, isAlias, isMap, isScalar, isSeq, Node, Pair, Scalar, YAMLMap, YAMLSeq } from 'yaml';
+import type { Alias, Document, Node, Pair, Scalar, YAMLMap, YAMLSeq } from 'yaml';
 import type { Range, RawReference, ReferenceKind } from '../model';
 import { lineOf, lineStarts, makeReference, substitute, TEMPLATE_MASK } from './common';
 
@@ -46,6 +46,21 @@ export function yamlFileContext(fileName: string): YamlFileContext {
 }
 
 type YNode = Node | null | undefined;
+
+// Node identity checks, the same test as the yaml library's isAlias/isMap/isScalar/isSeq (its
+// nodes, and fastYaml's, carry a type tag under Symbol.for('yaml.node.type')). Local functions
+// because, bundled as CommonJS, every call to an imported one goes through an interop getter,
+// and these run for every node of every document.
+const NODE_TYPE = Symbol.for('yaml.node.type');
+const ALIAS = Symbol.for('yaml.alias');
+const MAP = Symbol.for('yaml.map');
+const SCALAR = Symbol.for('yaml.scalar');
+const SEQ = Symbol.for('yaml.seq');
+type Tagged = { [NODE_TYPE]?: symbol };
+const isAlias = (node: unknown): node is Alias => !!node && typeof node === 'object' && (node as Tagged)[NODE_TYPE] === ALIAS;
+const isMap = (node: unknown): node is YAMLMap => !!node && typeof node === 'object' && (node as Tagged)[NODE_TYPE] === MAP;
+const isScalar = (node: unknown): node is Scalar => !!node && typeof node === 'object' && (node as Tagged)[NODE_TYPE] === SCALAR;
+const isSeq = (node: unknown): node is YAMLSeq => !!node && typeof node === 'object' && (node as Tagged)[NODE_TYPE] === SEQ;
 
 /** Emits references for one document; keeps one reference per source node. */
 class Emitter {
@@ -258,9 +273,11 @@ function walkK8s(v: View, node: unknown, kind: ReferenceKind, seen: Set<unknown>
     return;
   }
   if (!isMap(n)) return;
-  const apiVersion = v.str(n, 'apiVersion');
-  const k = v.str(n, 'kind');
-  if (apiVersion && k && depth > 0) kind = k8sKind(apiVersion, k, undefined);
+  if (depth > 0) {
+    const apiVersion = v.str(n, 'apiVersion');
+    const k = apiVersion && v.str(n, 'kind');
+    if (apiVersion && k) kind = k8sKind(apiVersion, k, undefined);
+  }
   for (const [key, value] of v.entries(n)) {
     if (CONTAINER_LIST_KEYS.has(key) || key === 'steps') {
       for (const c of v.items(value)) {
@@ -410,7 +427,12 @@ function gitlab(v: View, root: unknown): void {
 }
 
 function isImageKey(key: string): boolean {
-  return key === 'image' || /[a-z0-9]Image$/.test(key);
+  // key === 'image' or /[a-z0-9]Image$/, without a regex run for every key
+  if (key === 'image') return true;
+  const n = key.length;
+  if (n < 6 || !key.endsWith('Image')) return false;
+  const c = key.charCodeAt(n - 6);
+  return (c >= 97 && c <= 122) || (c >= 48 && c <= 57);
 }
 
 /** Helm values: `image:` / `*Image:` mappings with `repository` (+ registry, tag, digest). */
