@@ -179,8 +179,26 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
 /** Commands whose process exists to copy images: they trade WebAssembly tier-up for a lower peak RSS. */
 const COPY_COMMANDS = new Set(['mirror', 'migrate']);
 
+/**
+ * google-auth-library probes for a GCE metadata server when no credentials are
+ * configured; off Google Cloud the probe fails and gcp-metadata prints a
+ * "(node:PID) MetadataLookupWarning: ... All promises were rejected" line to
+ * stderr. The commands report missing credentials themselves, so that warning
+ * is dropped; every other warning is printed as before.
+ */
+function dropMetadataLookupWarnings(): void {
+  const emit = process.emitWarning;
+  process.emitWarning = function (this: unknown, warning: string | Error, ...rest: unknown[]) {
+    const opt = rest[0];
+    const type = warning instanceof Error ? warning.name : typeof opt === 'string' ? opt : (opt as { type?: string } | undefined)?.type;
+    if (type === 'MetadataLookupWarning') return;
+    return (emit as (...a: unknown[]) => void).call(process, warning, ...rest);
+  } as typeof process.emitWarning;
+}
+
 /** Runs the CLI on this process's argv and sets the exit code. */
 export function runFromProcess(): void {
+  dropMetadataLookupWarnings();
   if (COPY_COMMANDS.has(process.argv[2])) preferBaselineWasm();
   const controller = new AbortController();
   let interrupts = 0;
