@@ -160,7 +160,10 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     try {
       text = readFileSync(file, 'utf8');
     } catch (e) {
-      throw new UsageError(`cannot read ${args.fromFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      const code = (e as NodeJS.ErrnoException).code;
+      const why =
+        code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (code ?? (e as Error).message);
+      throw new UsageError(`cannot read --from-file ${args.fromFile}: ${why}`);
     }
     const list = readImageList(text, args.fromFile!, base);
     pairs = list.pairs;
