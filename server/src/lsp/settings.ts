@@ -75,6 +75,17 @@ function strings(v: unknown): string[] {
   return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string' && x.trim() !== '') : [];
 }
 
+/** Appends the items of `add` not yet in `list` (a Set: settings may hold huge lists). */
+function addUnique(list: string[], add: readonly string[]): void {
+  if (add.length === 0) return;
+  const seen = new Set(list);
+  for (const r of add) {
+    if (seen.has(r)) continue;
+    seen.add(r);
+    list.push(r);
+  }
+}
+
 /**
  * Normalises a raw section onto `base`: strings override when non-empty,
  * lists are added, objects merged. Unknown or mistyped values are ignored.
@@ -94,8 +105,8 @@ export function mergeSettings(base: Settings, input: unknown): Settings {
   };
   if (typeof raw.target === 'string' && raw.target.trim() !== '') out.target = raw.target.trim();
   if (isObject(raw.pathMapping)) for (const [k, v] of Object.entries(raw.pathMapping)) if (typeof v === 'string') out.pathMapping[k] = v;
-  for (const r of strings(raw.firstPartyRegistries)) if (!out.firstPartyRegistries.includes(r)) out.firstPartyRegistries.push(r);
-  for (const r of strings(raw.ignoredImages)) if (!out.ignoredImages.includes(r)) out.ignoredImages.push(r);
+  addUnique(out.firstPartyRegistries, strings(raw.firstPartyRegistries));
+  addUnique(out.ignoredImages, strings(raw.ignoredImages));
   const sev: Record<string, unknown> = isObject(raw.severity) ? { ...raw.severity } : {};
   for (const [k, v] of Object.entries(raw)) if (k.startsWith('severity.')) sev[k.slice(9)] = v;
   for (const [k, v] of Object.entries(sev)) {
