@@ -216,6 +216,8 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   let pulls: Map<Finding, FindingPulls | undefined> | undefined;
   if (values['pulls-from'] !== undefined) {
     const { counts, limits } = await loadPulls(values['pulls-from'], days, now, io);
+    // e.g. a log export that is truncated or still being written: the counts are partial
+    for (const w of counts.warnings ?? []) io.stderr.write(`warning: ${w}\n`);
     const findings = rows.map((r) => r.finding);
     const { addPullsToFindings } = require('../pulls') as typeof import('../pulls');
     const withPulls = addPullsToFindings(findings, counts, limits);

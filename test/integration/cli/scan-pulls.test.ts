@@ -81,6 +81,19 @@ describe('ar-migrate scan --pulls-from / --images-txt', function () {
     assert.match(r.stderr, /missing\.json/);
   });
 
+  it('warns on stderr when the export is truncated (still being written): counts are partial, stdout stays JSON', async () => {
+    const full = fs.readFileSync(path.join(tmp, 'pulls.json'), 'utf8');
+    // cut inside the last entries, as a `gcloud logging read > pulls.json` still running leaves it
+    fs.writeFileSync(path.join(tmp, 'half.json'), full.slice(0, Math.floor(full.length * 0.6)));
+    const r = await scan(['--json', '--pulls-from', 'half.json', '--now', '2026-11-25T00:00:00Z', '.'], tmp);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /^warning: .*half\.json:\d+: .*truncated/m);
+    assert.doesNotMatch(r.stderr, /undefined|\[object Object\]/);
+    const { findings } = JSON.parse(r.stdout);
+    const nginx = findings.find((f: any) => f.normalized === 'docker.io/library/nginx:1.27');
+    assert.ok(nginx.pulls.pulls > 0 && nginx.pulls.pulls < 150, `partial count, got ${nginx.pulls.pulls}`);
+  });
+
   it('usage errors: --days without --pulls-from, bad --now', async () => {
     assert.equal((await scan(['--days', '3', '.'], tmp)).code, 2);
     assert.equal((await scan(['--pulls-from', 'pulls.json', '--now', 'yesterday', '.'], tmp)).code, 2);
