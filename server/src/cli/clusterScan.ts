@@ -139,7 +139,10 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     try {
       text = fs.readFileSync(file, 'utf8');
     } catch (err) {
-      throw new UsageError(`--workspace-images: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? err}`);
+      const code = (err as NodeJS.ErrnoException).code;
+      const why =
+        code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (code ?? (err as Error).message);
+      throw new UsageError(`--workspace-images: cannot read ${file}: ${why}`);
     }
     const parsed = parseImagesTxt(text);
     for (const e of parsed.errors) io.stderr.write(`${file}:${e.line}: ${e.message} (line skipped)\n`);

@@ -144,6 +144,18 @@ describe('cluster-scan with the real kubectl against a loopback API server', fun
     assert.equal(await main(['cluster-scan', '--kubeconfig', path.join(tmp, 'nope.yaml')], u.io), 2);
   });
 
+  it('CLI: an unreadable --workspace-images file is a usage error that says why, before kubectl runs', async () => {
+    const kubeconfig = kube.writeKubeconfig(tmp);
+    const missing = captureIO(env, tmp);
+    assert.equal(await main(['cluster-scan', '--kubeconfig', kubeconfig, '--workspace-images', 'no-such-images.txt'], missing.io), 2);
+    assert.match(missing.err(), /--workspace-images: cannot read .*no-such-images\.txt: file not found\n$/);
+    assert.doesNotMatch(missing.err(), /ENOENT|Listing pods/);
+    fs.mkdirSync(path.join(tmp, 'a-dir'), { recursive: true });
+    const dir = captureIO(env, tmp);
+    assert.equal(await main(['cluster-scan', '--kubeconfig', kubeconfig, '--workspace-images', 'a-dir'], dir.io), 2);
+    assert.match(dir.err(), /cannot read .*a-dir: it is a directory\n$/);
+  });
+
   it('scans one namespace', async () => {
     const kubeconfig = kube.writeKubeconfig(tmp);
     const r = await scanCluster({ kubeconfig, namespace: 'monitoring', env });
