@@ -118,7 +118,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
         s = mergeProjectConfig(s, findConfig(folder)?.config);
       } catch (err) {
         log.warn(`${(err as Error).message}`);
-        connection.window.showWarningMessage(`AR Migrate: ${(err as Error).message}`);
+        connection.window.showWarningMessage(redact(`AR Migrate: ${(err as Error).message}`));
       }
     }
     if (hasConfiguration) {
@@ -135,7 +135,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     if (eff.target && !eff.target.ok && !reportedTargetErrors.has(eff.target.error)) {
       reportedTargetErrors.add(eff.target.error);
       log.warn(eff.target.error);
-      connection.window.showWarningMessage(`AR Migrate: ${eff.target.error}`);
+      connection.window.showWarningMessage(redact(`AR Migrate: ${eff.target.error}`));
     }
     return eff;
   }

@@ -132,6 +132,23 @@ describe('language server robustness (LSP over stdio)', function () {
     assert.ok(c.alive, c.stderr);
   });
 
+  it('never shows or logs credentials written into a bad target setting', async () => {
+    const c = await start({ configuration: false });
+    const u = uri(path.join(ws, 'Dockerfile'));
+    await c.open(u, 'FROM nginx:1.27\n', 'dockerfile');
+    await c.waitForDiagnostics(u);
+    await c.connection.sendNotification('workspace/didChangeConfiguration', {
+      settings: { arMigrate: { target: 'https://bob:s3cr3tT0ken@us-docker.pkg.dev/p/r' } },
+    });
+    await c.change(u, 2, [{ text: 'FROM redis:7\n' }]);
+    await c.waitForDiagnostics(u, (d) => d.some((x) => /redis/.test(x.message)));
+    const deadline = Date.now() + 20000;
+    while (!c.messages.some((m) => /target/.test(m.message)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    assert.ok(c.messages.some((m) => /invalid Artifact Registry target/.test(m.message)), JSON.stringify(c.messages));
+    const seen = JSON.stringify([c.messages, c.logs, c.stderr]);
+    assert.ok(!seen.includes('s3cr3tT0ken'), seen);
+  });
+
   it('works without workspace folders', async () => {
     const c = new LspClient({ serverPath });
     clients.push(c);
