@@ -9,7 +9,7 @@ import { parseTargetBase, TargetBase } from '../references/target';
 import { GcpApi } from '../gcp/auth';
 import { CheckFinding, CheckReport, runChecks } from '../gcp/check';
 import { validateMember, validateProjectId } from '../gcp/iam';
-import { CONFIG_FILE_NAME, findConfig, readConfigFile } from '../workspace/config';
+import { CONFIG_FILE_NAME, findConfig, loadProjectConfig, ProjectConfig } from '../workspace/config';
 import { CliIO, list, UsageError } from './io';
 
 const HELP = `Usage: ar-migrate check [options]
@@ -49,7 +49,13 @@ export function resolveTarget(flag: string | undefined, configFile: string | und
   let text = flag;
   let source = '--target';
   if (!text) {
-    const cfg = configFile ? { file: path.resolve(io.cwd, configFile), config: readConfigFile(path.resolve(io.cwd, configFile)) } : findConfig(io.cwd);
+    let cfg: { file: string; config: ProjectConfig } | undefined;
+    try {
+      // a missing --config file or an invalid config is a usage error (exit 2), as in migrate and drift
+      cfg = configFile ? { file: path.resolve(io.cwd, configFile), config: loadProjectConfig(configFile, [], io.cwd) } : findConfig(io.cwd);
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
     if (cfg?.config.target) {
       text = cfg.config.target;
       source = cfg.file;

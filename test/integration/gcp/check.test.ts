@@ -236,6 +236,16 @@ describe('check: target repository and permissions (loopback Google APIs)', func
     code = await main(['check'], c.io);
     assert.equal(code, 2);
     assert.match(c.err(), /no target/);
+    // --config naming a missing file, and an invalid config: usage errors naming the file, no errno text
+    c = captureIO({}, tmp);
+    code = await main(['check', '--config', 'no-such-config.json'], c.io);
+    assert.equal(code, 2);
+    assert.equal(c.err(), 'ar-migrate check: config file no-such-config.json not found\n');
+    fs.writeFileSync(path.join(tmp, 'broken-config.json'), '{"target": ');
+    c = captureIO({}, tmp);
+    code = await main(['check', '--config', 'broken-config.json'], c.io);
+    assert.equal(code, 2);
+    assert.match(c.err(), /^ar-migrate check: .*broken-config\.json: invalid JSON/);
   });
 
   it('maps rejected credentials and missing credentials to the login command', async () => {
