@@ -125,7 +125,19 @@ async function collect(
   progress: WorkDoneProgressReporter | undefined,
   errors: WorkspaceError[],
 ): Promise<FileFindings[]> {
-  const roots = (folders && folders.length ? folders : ctx.workspaceFolders()).map(toPath);
+  // Requests come from any client: skip (and report) entries that are not a path or file: URI.
+  const given: unknown[] = Array.isArray(folders) && folders.length ? folders : ctx.workspaceFolders();
+  const roots: string[] = [];
+  for (const f of given) {
+    let p: string | undefined;
+    try {
+      p = typeof f === 'string' && f.trim() !== '' ? toPath(f) : undefined;
+    } catch {
+      p = undefined;
+    }
+    if (p) roots.push(p);
+    else errors.push({ uri: '', file: String(f), message: `not a folder path or file: URI: ${JSON.stringify(f) ?? String(f)}` });
+  }
   const controller = new AbortController();
   const sub = token?.onCancellationRequested(() => controller.abort());
   const out: FileFindings[] = [];

@@ -149,6 +149,14 @@ describe('language server robustness (LSP over stdio)', function () {
     assert.ok(!seen.includes('s3cr3tT0ken'), seen);
   });
 
+  it('arMigrate/scanWorkspace skips folder entries that are not paths and still scans the rest', async () => {
+    const c = await start();
+    const r = await answered(c.request<any>('arMigrate/scanWorkspace', { folders: [null, 3, uri(ws)] }), 'scanWorkspace');
+    assert.ok(r.findings.some((f: any) => f.file === 'Dockerfile' && /nginx/.test(f.normalized)), JSON.stringify(r).slice(0, 2000));
+    assert.equal(r.errors.filter((e: any) => /not a folder path/.test(e.message)).length, 2, JSON.stringify(r.errors));
+    assert.ok(!c.logs.some((l) => /scanWorkspace failed/.test(l)), c.logs.join('\n'));
+  });
+
   it('works without workspace folders', async () => {
     const c = new LspClient({ serverPath });
     clients.push(c);
