@@ -229,7 +229,13 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       io.stdout.write(text);
     } else {
       const out = path.resolve(io.cwd, values['images-txt']);
-      await writeFileAtomic(out, text);
+      try {
+        await writeFileAtomic(out, text);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        const why = code === 'ENOENT' ? 'its directory does not exist' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (code ?? (err as Error).message);
+        throw new Error(`cannot write --images-txt ${values['images-txt']}: ${why}`);
+      }
       io.stderr.write(`Wrote ${plural(text ? text.trimEnd().split('\n').length : 0, 'image')} to ${displayPath(io.cwd, out)}\n`);
     }
   }

@@ -94,6 +94,17 @@ describe('ar-migrate scan --pulls-from / --images-txt', function () {
     assert.ok(nginx.pulls.pulls > 0 && nginx.pulls.pulls < 150, `partial count, got ${nginx.pulls.pulls}`);
   });
 
+  it('--images-txt that cannot be written: exit 1, names the file and why, no temp file path', async () => {
+    const r = await scan(['--images-txt', 'k8s', '.'], tmp);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /cannot write --images-txt k8s: it is a directory\n$/);
+    assert.doesNotMatch(r.stderr, /EISDIR|\.tmp/);
+    const m = await scan(['--images-txt', 'no-dir/images.txt', '.'], tmp);
+    assert.equal(m.code, 1);
+    assert.match(m.stderr, /cannot write --images-txt no-dir\/images\.txt: its directory does not exist\n$/);
+    assert.deepEqual(fs.readdirSync(tmp).filter((f) => f.endsWith('.tmp')), []);
+  });
+
   it('usage errors: --days without --pulls-from, bad --now', async () => {
     assert.equal((await scan(['--days', '3', '.'], tmp)).code, 2);
     assert.equal((await scan(['--pulls-from', 'pulls.json', '--now', 'yesterday', '.'], tmp)).code, 2);
