@@ -49,22 +49,9 @@ export interface PullHoverInput {
   finding: Finding;
 }
 
-/** Source info as the client protocol (client/src/protocol.ts PullSourceInfo) has it. */
-export interface PullSourceInfo {
-  kind: 'bigquery' | 'logFile' | 'none';
-  description: string;
-  fetchedAt?: string;
-  bytesProcessed?: number;
-  fromCache?: boolean;
-  windowDays?: number;
-}
-
-export interface RefreshPullCountsResult {
-  source: PullSourceInfo;
-  images: number;
-  totalPulls: number;
-  error?: string;
-}
+// The request shapes are the client protocol's (plain data, type-only import: no bundle dependency).
+import type { PullSourceInfo, RefreshPullCountsResult } from '../../../client/src/protocol';
+export type { PullSourceInfo, RefreshPullCountsResult };
 
 export function pullSourceInfo(status: PullStatus): PullSourceInfo {
   const s = status.source;

@@ -3,25 +3,6 @@
  * section): only its types are imported, so the server bundle never depends
  * on the client's module; the method and command names are repeated here.
  */
-import type {
-  CheckAccessParams,
-  CheckAccessResult,
-  ClusterImage,
-  ClusterScanParams,
-  ClusterScanResult,
-  DriftEntryResult,
-  DriftParams,
-  DriftResult,
-  ImagesTxtParams,
-  ImagesTxtResult,
-  KubeContextsParams,
-  KubeContextsResult,
-  RemirrorArgs,
-  RemirrorResult,
-  SetupLoggingParams,
-  SetupLoggingResult,
-} from '../../../../client/src/protocol';
-
 export type {
   CheckAccessParams,
   CheckAccessResult,
@@ -39,7 +20,7 @@ export type {
   RemirrorResult,
   SetupLoggingParams,
   SetupLoggingResult,
-};
+} from '../../../../client/src/protocol';
 
 export const CHECK_ACCESS_REQUEST = 'arMigrate/checkAccess';
 export const SETUP_LOGGING_REQUEST = 'arMigrate/setupLogging';
