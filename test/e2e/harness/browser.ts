@@ -156,9 +156,19 @@ export async function runCommand(page: Page, title: string): Promise<void> {
   if (!(await page.evaluate<boolean>('Boolean(document.activeElement && document.activeElement !== document.body)').catch(() => false))) {
     await focusWorkbench(page);
   }
-  await page.keyboard.press('Control+Shift+P');
   const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible', timeout: 30_000 });
+  // A focused webview (the report) or a busy workbench can swallow the key press: refocus and retry.
+  for (let attempt = 1; ; attempt++) {
+    await page.keyboard.press('Control+Shift+P');
+    try {
+      await input.waitFor({ state: 'visible', timeout: attempt < 4 ? 10_000 : 30_000 });
+      break;
+    } catch (err) {
+      if (attempt >= 4) throw err;
+      await page.keyboard.press('Escape');
+      await focusWorkbench(page);
+    }
+  }
   await input.fill(`>${title}`);
   await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 60_000 });
   await page.keyboard.press('Enter');
