@@ -231,6 +231,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     connection,
     log: (m) => {
       if (/will scan/.test(m)) io.stderr.write(`${m}\n`);
+      else if (/pull count cache/.test(m)) io.stderr.write(`warning: ${m}\n`);
     },
   });
 

@@ -40,19 +40,82 @@ export async function readCache(dir: string, key: string): Promise<CacheFile | u
   }
 }
 
-/** Writes atomically (temp file + rename). Returns an error message instead of throwing. */
+/** Why a file system call failed, in words (no raw errno text). */
+function reason(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  switch (code) {
+    case 'ENOENT':
+      return 'it does not exist and cannot be created there';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'EROFS':
+      return 'read-only file system';
+    case 'ENOTDIR':
+      return 'a part of the path is not a directory';
+    case 'EEXIST':
+      return 'it exists and is not a directory';
+    case 'ENOSPC':
+      return 'no space left on the device';
+    case 'ENAMETOOLONG':
+      return 'the path is too long';
+    default:
+      return code ?? (err as Error)?.message ?? String(err);
+  }
+}
+
+/**
+ * Creates `dir` and its missing parents, one level at a time and at most once
+ * per level. Unlike `fs.mkdir(dir, { recursive: true })` this cannot loop: on
+ * Node 20 that call spins forever when a parent exists but refuses children
+ * with ENOENT (e.g. /proc/x).
+ */
+export async function makeDirectory(dir: string): Promise<void> {
+  const abs = path.resolve(dir);
+  try {
+    await fs.promises.mkdir(abs);
+    return;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') {
+      const st = await fs.promises.stat(abs);
+      if (st.isDirectory()) return;
+      throw err;
+    }
+    if (code !== 'ENOENT') throw err;
+    const parent = path.dirname(abs);
+    if (parent === abs) throw err;
+    await makeDirectory(parent);
+  }
+  // parent now exists: one more try, no further retries
+  try {
+    await fs.promises.mkdir(abs);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST' && (await fs.promises.stat(abs)).isDirectory()) return;
+    throw err;
+  }
+}
+
+/**
+ * Writes atomically (temp file + rename). Returns a warning naming the
+ * directory instead of throwing; the caller goes on without the cache.
+ */
 export async function writeCache(dir: string, key: string, counts: PullCounts, fetchedAt: string): Promise<string | undefined> {
   const file = cachePath(dir, key);
   const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
   try {
-    await fs.promises.mkdir(dir, { recursive: true });
+    await makeDirectory(dir);
+  } catch (err) {
+    return `cannot use ${dir} as the pull count cache directory (${reason(err)}); pull counts are not cached`;
+  }
+  try {
     const body: CacheFile = { version: 1, key, fetchedAt, counts };
     await fs.promises.writeFile(tmp, JSON.stringify(body));
     await fs.promises.rename(tmp, file);
     return undefined;
   } catch (err) {
     await fs.promises.rm(tmp, { force: true }).catch(() => undefined);
-    return `could not write the pull count cache in ${dir}: ${(err as Error).message}`;
+    return `cannot write the pull count cache in ${dir} (${reason(err)}); pull counts are not cached`;
   }
 }
 

@@ -117,6 +117,17 @@ describe('ar-migrate pulls (CLI)', function () {
     assert.equal((await runCli(['--bogus'])).code, 2);
   });
 
+  it('a --cache-dir that cannot be created (/proc/x) gives one warning naming it and still prints the counts', async () => {
+    for (const extra of [[], ['--max-age', '60']]) {
+      const r = await runCli(['--log-file', 'events.ndjson', '--days', '100000', '--json', '--cache-dir', '/proc/x/cache', ...extra], { XDG_CACHE_HOME: tmp });
+      assert.equal(r.code, 0, r.err);
+      assert.equal(JSON.parse(r.out).images[0].image, 'docker.io/library/redis:7');
+      const warnings = r.err.split('\n').filter((l) => l.includes('/proc/x/cache'));
+      assert.equal(warnings.length, 1, r.err);
+      assert.match(warnings[0], /^warning: cannot use \/proc\/x\/cache as the pull count cache directory \(.+\); pull counts are not cached$/);
+    }
+  });
+
   it('queries BigQuery (dry run first, then one query) with the given options', async () => {
     const env = { XDG_CACHE_HOME: tmp, GOOGLE_OAUTH_ACCESS_TOKEN: TOKEN };
     const r = await runCli(['--bigquery', 'my-proj.logs', '--billing-project', 'bill-proj', '--location', 'EU', '--table-prefix', 'k8s_events_', '--days', '3', '--json', '--endpoint', server.url], env);

@@ -7,13 +7,14 @@
  * image counts as mirrored.
  */
 import { setMaxListeners } from 'node:events';
-import { appendFile, mkdir } from 'node:fs/promises';
+import { appendFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Dispatcher } from 'undici';
 import { parseTargetBase, PathMapping, TargetBase, targetReference } from '../../references/target';
 import { dispatcherFromEnv } from '../../migrate/endpoints';
 import { parseNormalized } from '../../references/reference';
 import { copyImages, CopyOutcome, getDigest, MirrorSession, ProgressEvent } from '../../registry/copy';
+import { makeDirectory } from '../../pulls/cache';
 import { redact } from '../../registry/errors';
 import type { ServerContext } from '../context';
 import type { EffectiveSettings } from '../settings';
@@ -262,7 +263,7 @@ export async function appendMirrorLog(storagePath: string | undefined, lines: st
   if (!storagePath) return undefined;
   const file = path.join(storagePath, 'mirror.log');
   try {
-    await mkdir(storagePath, { recursive: true });
+    await makeDirectory(storagePath);
     const stamp = new Date().toISOString();
     await appendFile(file, lines.map((l) => `${stamp} ${redact(l)}\n`).join(''));
     return file;
