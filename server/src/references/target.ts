@@ -21,6 +21,7 @@
  * host (which has a "." or ":" or is "localhost"). Tags and digests are kept
  * as written; a digest can be pinned.
  */
+import { redact } from '../redact';
 import { NormalizedReference, ParseResult, parseReference } from './reference';
 
 export type { ParseResult } from './reference';
@@ -90,13 +91,26 @@ export function parseTargetBase(text: string | undefined, options: TargetBaseOpt
   if (typeof text !== 'string' || !text.trim()) return { ok: false, error: `empty target: ${expected}` };
   const input = text.trim();
   const what = other ? 'invalid target base' : 'invalid Artifact Registry target';
+  const scheme = input.match(/^[a-z][a-z0-9+.-]*:\/\//i)?.[0] ?? '';
+  const userinfoEnd = findUserinfoEnd(input.slice(scheme.length));
+  /** The input as shown in messages: never the user name or password. */
+  const shown = redact(userinfoEnd >= 0 ? `${scheme}[REDACTED]${input.slice(scheme.length + userinfoEnd)}` : input);
   /** `invalid ... "INPUT": reason`, with the expected form unless the reason already shows it. */
   const fail = (reason: string): ParseResult<TargetBase> => ({
     ok: false,
-    error: `${what} "${input}": ${reason}${reason.includes(TARGET_FORMAT) ? '' : ` (${expected})`}`,
+    error: `${what} "${shown}": ${reason}${reason.includes(TARGET_FORMAT) ? '' : ` (${expected})`}`,
   });
 
+  if (userinfoEnd >= 0) {
+    return fail(
+      'it contains credentials (USER:PASSWORD@ before the host): a target base is a registry path without scheme or credentials; ' +
+        'registry credentials come from docker login / gcloud auth configure-docker (the Docker config), never from the target',
+    );
+  }
   const s = input.replace(/^(?:https?|docker):\/\//i, '').replace(/\/+$/, '');
+  if (scheme && !/^(?:https?|docker):\/\/$/i.test(scheme)) {
+    return fail(`the scheme "${scheme}" is not supported: a target base is a registry path, without a scheme (https:// and docker:// are ignored)`);
+  }
   if (/\s/.test(s)) return fail('it contains whitespace');
   const variable = s.match(/\$\{?[A-Za-z_][A-Za-z0-9_]*\}?/);
   if (variable) return fail(`it contains the unresolved variable ${variable[0]}: substitute the real value`);
@@ -179,6 +193,26 @@ export function parseTargetBase(text: string | undefined, options: TargetBaseOpt
     ok: true,
     value: { host: hostname, location, project, repository, prefix, base, resourceName: `projects/${project}/locations/${location}/repositories/${repository}` },
   };
+}
+
+/** An OCI digest at the end of a reference: `@ALGORITHM:ENCODED`. */
+const DIGEST_TAIL_RE = /@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[A-Za-z0-9=_-]+$/;
+
+/**
+ * Where URL-style userinfo (`user:password@`, `token@`) ends in `text` (no
+ * scheme), as the index of its `@`; -1 when there is none. An `@` counts as
+ * userinfo when it comes before the first `/` or when a `/` follows it (a
+ * password may itself contain `/` or `@`: the last such `@` wins); a trailing
+ * `@sha256:...` is a digest, not userinfo.
+ */
+function findUserinfoEnd(text: string): number {
+  const body = text.replace(DIGEST_TAIL_RE, '');
+  const firstSlash = body.indexOf('/');
+  let end = -1;
+  for (let i = body.indexOf('@'); i >= 0; i = body.indexOf('@', i + 1)) {
+    if (firstSlash < 0 || i < firstSlash || body.slice(i + 1).includes('/')) end = i;
+  }
+  return end;
 }
 
 /** `HOST[:PORT]/PATH` of a registry other than Artifact Registry. */

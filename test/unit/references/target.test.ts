@@ -57,4 +57,31 @@ describe('references/target: one target-base parser', () => {
     assert.match(err('quay.io/x/y'), /^invalid Artifact Registry target/);
     assert.match(err('nope', other), /^invalid target base/);
   });
+
+  // Regression: userinfo was reported as "has a digest" and the password echoed back.
+  it('a base with credentials (user:pw@) says so, and never shows them', () => {
+    for (const [s, secret] of [
+      ['https://user:pw-Secret1@us-docker.pkg.dev/my-proj/r', 'pw-Secret1'],
+      ['user:pw-Secret1@us-docker.pkg.dev/my-proj/r', 'pw-Secret1'],
+      ['user:pw-Secret1@localhost:5000/mirror', 'pw-Secret1'],
+      ['docker://oauth2accesstoken:ya29.abcdefgh@gcr.io/my-proj', 'abcdefgh'],
+      ['tok-Secret2@us-docker.pkg.dev/my-proj/r', 'tok-Secret2'],
+      ['https://u:p/w@x-Secret3@registry.corp.example/m', 'Secret3'],
+      ['u:pw-Secret1@us-docker.pkg.dev/my-proj/r@sha256:' + 'a'.repeat(64), 'pw-Secret1'],
+    ]) {
+      for (const o of [{}, other]) {
+        const e = err(s, o);
+        assert.match(e, /contains credentials/, e);
+        assert.match(e, /without scheme or credentials/, e);
+        assert.doesNotMatch(e, /digest/, e);
+        assert.ok(!e.includes(secret), e);
+        assert.ok(!e.includes('user'), e);
+        assert.match(e, /"(?:[a-z]+:\/\/)?\[REDACTED\]@/, e);
+      }
+    }
+    // a real digest is still a digest, a tolerated scheme still parses, other schemes are named
+    assert.match(err('us-docker.pkg.dev/my-proj/r@sha256:' + 'a'.repeat(64)), /has a digest/);
+    assert.ok(parseTargetBase('https://us-docker.pkg.dev/my-proj/r').ok);
+    assert.match(err('oci://us-docker.pkg.dev/my-proj/r', other), /scheme "oci:\/\/" is not supported/);
+  });
 });
