@@ -27,4 +27,13 @@ describe('redact: one redaction for every area', () => {
     assert.ok(s.includes('the token expired'));
     assert.ok(!redactLog(text).includes('pa55word'));
   });
+
+  it('removes tokens recognisable by their prefix (Docker Hub, GitHub, GitLab, Google API keys, AWS key IDs), not image text', () => {
+    const tokens = ['dckr_pat_Q7vXk2LmN9pR4sT6wY8zA1bC3dE', 'ghp_0123456789abcdefghijABCDEFGHIJ012345', 'github_pat_11ABCDEFG0123456789_abcdefghij', 'glpat-abcdefghij0123456789', 'AIzaSyA-1234567890abcdefghijklmnopqrstu', 'AKIAIOSFODNN7EXAMPLE'];
+    const s = redact(`login failed for ${tokens.join(' and ')}.`);
+    for (const t of tokens) assert.ok(!s.includes(t), `${t} in ${s}`);
+    assert.match(s, /dckr_pat_\[REDACTED\]/);
+    const plain = 'us-docker.pkg.dev/my-proj/mirror/ghcr.io/org/app:v1.2 docker.io/library/nginx:1.27 ASIAN-restaurant-images-for-the-demo';
+    assert.equal(redact(plain), plain);
+  });
 });

@@ -15,6 +15,7 @@ import type { TextEdit } from 'vscode-languageserver/node';
 import { parseTargetBase, targetName } from '../../references/target';
 import type { Finding } from '../../model';
 import { parseNormalized } from '../../references/reference';
+import { redactLog } from '../../redact';
 import type { ServerContext } from '../context';
 import type { EffectiveSettings } from '../settings';
 import { currentDocument, isMirrorable, planFile, planOne, toWorkspaceEdit } from './edits';
@@ -38,8 +39,25 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
+/**
+ * Text shown to the user (popups, the command's answer) goes through the
+ * redaction: error text can carry what a registry, a client or a setting
+ * echoed (user:password@ URLs, bearer tokens, access tokens).
+ */
+const clean = (text: string): string => redactLog(text);
+
+/** The command's answer with every user-visible text redacted (sources and targets may be raw arguments). */
+function cleanResult(r: MirrorCommandResult): MirrorCommandResult {
+  return {
+    ...r,
+    results: r.results.map((x) => ({ ...x, source: clean(x.source), target: clean(x.target), ...(x.error !== undefined ? { error: clean(x.error) } : {}) })),
+    ...(r.message !== undefined ? { message: clean(r.message) } : {}),
+  };
+}
+
 /** Shows an error; with a "Show log" button when the client can open the mirror log file. */
-async function showError(ctx: ServerContext, message: string, logFile: string | undefined): Promise<void> {
+async function showError(ctx: ServerContext, rawMessage: string, logFile: string | undefined): Promise<void> {
+  const message = clean(rawMessage);
   ctx.log.error(message);
   const caps = ctx.initializeParams()?.capabilities.window;
   try {
@@ -57,7 +75,8 @@ async function showError(ctx: ServerContext, message: string, logFile: string | 
   }
 }
 
-function notify(ctx: ServerContext, type: MessageType, message: string): void {
+function notify(ctx: ServerContext, type: MessageType, rawMessage: string): void {
+  const message = clean(rawMessage);
   try {
     if (type === MessageType.Info) ctx.connection.window.showInformationMessage(`AR Migrate: ${message}`);
     else ctx.connection.window.showWarningMessage(`AR Migrate: ${message}`);
@@ -135,8 +154,13 @@ async function applyEdit(ctx: ServerContext, label: string, doc: NonNullable<Awa
   }
 }
 
-function refuse(ctx: ServerContext, message: string): MirrorCommandResult {
-  ctx.connection.window.showErrorMessage(`AR Migrate: ${message}`);
+function refuse(ctx: ServerContext, rawMessage: string): MirrorCommandResult {
+  const message = clean(rawMessage);
+  try {
+    ctx.connection.window.showErrorMessage(`AR Migrate: ${message}`);
+  } catch {
+    /* the client went away */
+  }
   ctx.log.warn(message);
   return { results: [], cancelled: false, rewritten: 0, message };
 }
@@ -261,5 +285,5 @@ export async function mirrorFile(ctx: ServerContext, arg: unknown, token: Cancel
 
 export async function executeMirrorCommand(ctx: ServerContext, params: ExecuteCommandParams, token: CancellationToken, which: 'one' | 'file'): Promise<MirrorCommandResult> {
   const arg = params.arguments?.[0];
-  return which === 'one' ? mirrorAndRewrite(ctx, arg, token) : mirrorFile(ctx, arg, token);
+  return cleanResult(which === 'one' ? await mirrorAndRewrite(ctx, arg, token) : await mirrorFile(ctx, arg, token));
 }

@@ -94,7 +94,9 @@ export function planJobs(
     const r = parseNormalized(text);
     if (!r.ok) {
       order.push({ invalid: invalid.length });
-      invalid.push({ source: String(image), target: '', ok: false, error: `"${String(image)}" is not a valid image reference: ${r.error}` });
+      // the text is the caller's: it may carry user:password@ or a token
+      const shown = redact(String(image));
+      invalid.push({ source: shown, target: '', ok: false, error: redact(`"${shown}" is not a valid image reference: ${r.error}`) });
       continue;
     }
     const known = seen.get(r.value.normalized);

@@ -8,6 +8,7 @@
  * arMigrate/rewriteEdits is served by workspaceScan.ts.
  */
 import { CancellationToken, ErrorCodes, ResponseError } from 'vscode-languageserver/node';
+import { redactLog } from '../../redact';
 import type { ServerContext, ServerPlugin } from '../context';
 import { mirrorCodeActions } from './actions';
 import { executeMirrorCommand } from './commands';
@@ -47,7 +48,7 @@ export function createMirrorPlugin(): ServerPlugin {
           } catch (err) {
             if (err instanceof ResponseError) throw err;
             c.log.error(`${method} failed: ${(err as Error)?.stack ?? err}`);
-            throw new ResponseError(ErrorCodes.InternalError, `${method} failed: ${(err as Error)?.message ?? err}`);
+            throw new ResponseError(ErrorCodes.InternalError, redactLog(`${method} failed: ${(err as Error)?.message ?? err}`));
           }
         });
       handle<MirrorParams, unknown>(MIRROR_REQUEST, handleMirror);

@@ -81,13 +81,13 @@ export async function handleCheckCredentials(ctx: ServerContext, params: CheckCr
   try {
     base = resolveBase(settings, params?.target);
   } catch (err) {
-    return { ok: false, message: (err as Error).message };
+    return { ok: false, message: redact((err as Error).message) };
   }
   let dispatcher;
   try {
     dispatcher = endpointDispatcher();
   } catch (err) {
-    return { ok: false, message: (err as Error).message };
+    return { ok: false, message: redact((err as Error).message) };
   }
   const abort = abortOn(token);
   const session = new MirrorSession({ insecureRegistries: opts.insecureRegistries, allowCredentialHelpers: true, dispatcher, retry: { retries: 1 } });

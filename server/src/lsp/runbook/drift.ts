@@ -12,6 +12,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { CancellationToken, CodeAction, CodeActionKind, ErrorCodes, ResponseError, TextEdit, WorkDoneProgressServerReporter } from 'vscode-languageserver/node';
 import { checkDrift, DriftEntry, DriftInputFile, DriftReport } from '../../drift';
 import type { Finding } from '../../model';
+import { redactLog } from '../../redact';
 import { parseNormalized, parseNormalizedTemplate } from '../../references/reference';
 import { MirrorSession } from '../../registry/copy';
 import type { CodeActionInput, HoverInput, ServerContext } from '../context';
@@ -140,7 +141,9 @@ function toResult(e: DriftEntry): DriftEntryResult {
     status: e.status,
     references: e.references.map((r) => ({ uri: pathToFileURL(r.file).toString(), range: r.range, text: r.text })),
   };
-  for (const k of ['upstreamDigest', 'mirrorDigest', 'pinnedDigest', 'reason'] as const) if (e[k] !== undefined) out[k] = e[k];
+  for (const k of ['upstreamDigest', 'mirrorDigest', 'pinnedDigest'] as const) if (e[k] !== undefined) out[k] = e[k];
+  // a registry's error text, shown in the drift hover and the client's report
+  if (e.reason !== undefined) out.reason = redactLog(e.reason);
   return out;
 }
 
@@ -217,7 +220,7 @@ export async function handleDrift(ctx: ServerContext, cache: DriftCache, params:
     }
     if (!anyBase) {
       const ws0 = await ctx.settingsFor();
-      if (!ws0.base) throw new ResponseError(ErrorCodes.InvalidParams, `Check drift: ${lastError ?? 'no Artifact Registry target is configured: set "arMigrate.target" (LOCATION-docker.pkg.dev/PROJECT/REPOSITORY)'}`);
+      if (!ws0.base) throw new ResponseError(ErrorCodes.InvalidParams, redactLog(`Check drift: ${lastError ?? 'no Artifact Registry target is configured: set "arMigrate.target" (LOCATION-docker.pkg.dev/PROJECT/REPOSITORY)'}`));
       targets.push(ws0.base.base);
     }
     const entries = [...merged.values()];
@@ -271,7 +274,9 @@ async function repinEdits(ctx: ServerContext, refs: DriftEntryResult['references
 /** arMigrate.server.remirror [{ mirror, upstream }]: copy upstream over the mirror tag, verify, re-pin, clear the status. */
 export async function remirror(ctx: ServerContext, cache: DriftCache, arg: unknown, token: CancellationToken): Promise<RemirrorResult> {
   const a = (Array.isArray(arg) ? arg[0] : arg) as Partial<RemirrorArgs> | undefined;
-  const fail = (message: string): RemirrorResult => {
+  const fail = (rawMessage: string): RemirrorResult => {
+    // error text can echo arguments, registry answers or the client's reasons: never a credential
+    const message = redactLog(rawMessage);
     ctx.log.error(message);
     try {
       ctx.connection.window.showErrorMessage(`AR Migrate: ${message}`);
@@ -322,7 +327,7 @@ export async function remirror(ctx: ServerContext, cache: DriftCache, arg: unkno
   }
   const r = run.results[0];
   if (run.cancelled) {
-    const message = `re-mirroring ${displayName(source)} was cancelled; the drift status is unchanged.`;
+    const message = redactLog(`re-mirroring ${displayName(source)} was cancelled; the drift status is unchanged.`);
     ctx.log.warn(message);
     return { ok: false, cancelled: true, repinned: 0, message };
   }
@@ -347,7 +352,7 @@ export async function remirror(ctx: ServerContext, cache: DriftCache, arg: unkno
   }
   cache.clear(mirror.value.normalized, r.digest);
   if (mirror.value.normalized !== `${target}`) cache.clear(target, r.digest);
-  const message = `re-mirrored ${displayName(source)} to ${target} (${short(r.digest)})${repinned ? `, updated the pinned digest in ${repinned} reference(s)` : ''}.${note}`;
+  const message = redactLog(`re-mirrored ${displayName(source)} to ${target} (${short(r.digest)})${repinned ? `, updated the pinned digest in ${repinned} reference(s)` : ''}.${note}`);
   ctx.log.info(message);
   try {
     if (note) ctx.connection.window.showWarningMessage(`AR Migrate: ${message}`);

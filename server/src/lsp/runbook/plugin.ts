@@ -6,6 +6,7 @@
  * is refused in an untrusted workspace.
  */
 import { CancellationToken, ErrorCodes, LSPErrorCodes, ResponseError } from 'vscode-languageserver/node';
+import { redactLog } from '../../redact';
 import type { ServerContext, ServerPlugin } from '../context';
 import { serverOptions } from '../mirror/engine';
 import { handleClusterScan, handleImagesTxt, handleKubeContexts } from './cluster';
@@ -45,7 +46,7 @@ export function createRunbookPlugin(): ServerPlugin {
               throw err;
             }
             c.log.error(`${method} failed: ${(err as Error)?.stack ?? err}`);
-            throw new ResponseError(ErrorCodes.InternalError, `${method} failed: ${(err as Error)?.message ?? err}`);
+            throw new ResponseError(ErrorCodes.InternalError, redactLog(`${method} failed: ${(err as Error)?.message ?? err}`));
           }
         });
       handle(CHECK_ACCESS_REQUEST, (p: any, t) => handleCheckAccess(c, p, t));
