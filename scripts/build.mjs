@@ -80,6 +80,30 @@ function cliSplit(fromDir, isDispatcher) {
   };
 }
 
+/**
+ * undici's client.js requires its HTTP/2 client (client-h2.js) at load, and
+ * that file requires node:http2 at its top, which pulls in tls, fs/promises
+ * and readline: about 15 ms of every CLI run that talks to a registry
+ * (docs/cli-startup.md), although our clients never negotiate HTTP/2. This
+ * makes that require lazy in the CLI command bundles: client-h2.js (and
+ * node:http2) load on the first HTTP/2 connection. If undici's source no
+ * longer matches, the bundle is built unchanged and the build says so.
+ */
+const lazyUndiciH2 = {
+  name: 'lazy-undici-h2',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]undici[\\/]lib[\\/]dispatcher[\\/]client\.js$/ }, async (args) => {
+      const text = await fs.readFile(args.path, 'utf8');
+      const eager = "const connectH2 = require('./client-h2.js')";
+      if (!text.includes(eager)) {
+        console.warn(`lazy-undici-h2: ${args.path} no longer requires client-h2.js as expected; HTTP/2 stays eagerly loaded`);
+        return undefined;
+      }
+      return { contents: text.replace(eager, "const connectH2 = (...args) => require('./client-h2.js')(...args)"), loader: 'js' };
+    });
+  },
+};
+
 const entries = [
   { entryPoints: ['client/src/extension.ts'], outfile: 'dist/extension.js' },
   { entryPoints: ['server/src/lsp/main.ts'], outfile: 'dist/server.js' },
@@ -91,7 +115,7 @@ const entries = [
   ...COMMAND_MODULES.map((name) => ({
     entryPoints: [`server/src/cli/${name}.ts`],
     outfile: `dist/cli/${name}.js`,
-    plugins: [cliSplit('cli', false)],
+    plugins: [cliSplit('cli', false), lazyUndiciH2],
   })),
 ];
 

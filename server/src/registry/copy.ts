@@ -531,18 +531,26 @@ async function resolveImage(ctx: Ctx): Promise<Resolved> {
   const { src, dst } = ctx;
   ctx.emit({ type: 'image-start', source: ctx.source, target: ctx.target });
   let sourceDigest = src.digest;
+  const targetHead = (ref: string) => headManifest(ctx.dstClient, dst.repository, ref, [pushScope(dst.repository)], `manifest ${ctx.target}`, ctx.signal);
+  // When the target reference does not depend on the source digest, HEAD it
+  // at the same time as the source (one round trip instead of two; HEAD is
+  // free). Its answer, or its error, counts only once the source is known.
+  const checksTarget = !ctx.opts.platforms?.length;
+  const earlyRef = checksTarget ? dst.tag ?? dst.digest ?? src.digest : undefined;
+  const early = earlyRef !== undefined ? targetHead(earlyRef) : undefined;
+  early?.catch(() => undefined);
   const head = await headManifest(ctx.srcClient, src.repository, src.digest ?? src.tag ?? 'latest', [pullScope(src.repository)], `manifest ${ctx.source}`, ctx.signal);
   if (!head) {
     throw new RegistryError('MANIFEST_UNKNOWN', `${ctx.source}: manifest not found on ${src.registry} (no such tag or digest, or the repository does not exist)`, { registry: src.registry, status: 404 });
   }
   if (!sourceDigest && head.digest && /^sha256:[a-f0-9]{64}$/.test(head.digest)) sourceDigest = head.digest;
   let upToDate = false;
-  if (sourceDigest && !ctx.opts.platforms?.length) {
+  if (sourceDigest && checksTarget) {
     const ref = dst.tag ?? dst.digest ?? sourceDigest;
     if (dst.digest && dst.digest !== sourceDigest) {
       throw new RegistryError('DIGEST_MISMATCH', `target ${ctx.target} names digest ${dst.digest} but the source ${ctx.source} is ${sourceDigest}`);
     }
-    const t = await headManifest(ctx.dstClient, dst.repository, ref, [pushScope(dst.repository)], `manifest ${ctx.target}`, ctx.signal);
+    const t = await (early && ref === earlyRef ? early : targetHead(ref));
     upToDate = !!t && t.digest === sourceDigest;
   }
   ctx.emit({ type: 'resolved', source: ctx.source, digest: sourceDigest ?? '', mediaType: head.mediaType ?? '', upToDate });

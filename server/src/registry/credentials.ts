@@ -12,7 +12,7 @@
  * Helpers and gcloud run with execFile (no shell). `allowHelpers: false`
  * (an untrusted workspace) runs no binary at all.
  */
-import { execFile } from 'node:child_process';
+import type { ExecFileException } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -64,6 +64,21 @@ function registryConfigHost(registry: string): string {
 }
 
 const GOOGLE_USER = 'oauth2accesstoken';
+
+/**
+ * node:child_process (with net, dgram and friends) is required only when a
+ * helper or gcloud actually runs: most copies never need one, and the CLI's
+ * start-up time matters (docs/cli-startup.md).
+ */
+function execFile(
+  file: string,
+  args: string[],
+  options: { timeout: number; signal?: AbortSignal; maxBuffer?: number; env: NodeJS.ProcessEnv },
+  callback: (error: ExecFileException | null, stdout: string, stderr: string) => void,
+): ReturnType<typeof import('node:child_process').execFile> {
+  const cp = require('node:child_process') as typeof import('node:child_process');
+  return cp.execFile(file, args, { ...options, encoding: 'utf8' }, callback);
+}
 
 export class DockerConfigStore implements CredentialStore {
   private readonly env: NodeJS.ProcessEnv;

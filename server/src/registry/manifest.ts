@@ -2,8 +2,13 @@
  * Manifest media types, parsing and platform selection. Manifest bytes are
  * kept exactly as received; digests are computed over those bytes.
  */
-import { createHash } from 'node:crypto';
+import type { Hash } from 'node:crypto';
 import { RegistryError } from './errors';
+
+/** node:crypto's createHash, loaded on the first digest: a copy that finds its target up to date hashes nothing (CLI start-up time, docs/cli-startup.md). */
+export function createHash(algorithm: string): Hash {
+  return (require('node:crypto') as typeof import('node:crypto')).createHash(algorithm);
+}
 
 export const MT = {
   dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',

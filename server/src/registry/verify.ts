@@ -4,9 +4,10 @@
  * end has been verified, so a destination never receives all the bytes of a
  * bad blob (and the PUT's ?digest= makes the registry check it as well).
  */
-import { createHash, Hash } from 'node:crypto';
+import type { Hash } from 'node:crypto';
 import { Transform, TransformCallback } from 'node:stream';
 import { RegistryError } from './errors';
+import { createHash } from './manifest';
 import { noteStreamed } from './memory';
 
 export class VerifyStream extends Transform {

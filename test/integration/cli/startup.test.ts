@@ -67,6 +67,25 @@ describe('CLI start-up: per-command bundles', function () {
     assert.deepEqual(r.loaded, ['cli.js', path.join('cli', 'io.js'), path.join('cli', 'mirror.js')]);
   });
 
+  it('mirror loads no HTTP/2, child_process or crypto module at start-up (they load when first needed)', function () {
+    // process.moduleLoadList names every built-in module the process loaded
+    const probe = `
+      process.on('exit', () => {
+        const mods = process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice(13));
+        require('fs').writeSync(2, '\\n@@builtins ' + JSON.stringify(mods) + '\\n');
+      });
+      process.argv.splice(1, 0, ${JSON.stringify(path.join(ROOT, 'bin/ar-migrate.js'))});
+      require(${JSON.stringify(path.join(ROOT, 'bin/ar-migrate.js'))});
+    `;
+    const r = spawnSync(process.execPath, ['-e', probe, '--', 'mirror', 'only-one-argument'], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+    assert.equal(r.status, 2, r.stderr);
+    const m = /\n@@builtins (.*)\n/.exec(r.stderr);
+    assert.ok(m, r.stderr);
+    const builtins: string[] = JSON.parse(m[1]);
+    assert.ok(builtins.includes('net'), 'the probe sees the modules undici loads');
+    for (const mod of ['http2', 'child_process', 'crypto', 'tls']) assert.ok(!builtins.includes(mod), `mirror loaded node:${mod} at start-up`);
+  });
+
   for (const cmd of COMMANDS) {
     it(`${cmd}: --help exits 0 and an unknown option is a usage error (exit 2) through its own bundle`, function () {
       const h = runAndListLoaded([cmd, '--help']);
