@@ -16,6 +16,25 @@ export interface RefInput {
 }
 
 /**
+ * Parses of image strings seen before (a tree names the same images again and
+ * again). The parsed value is frozen: every reference with that text shares it.
+ */
+const parsedCache = new Map<string, ReturnType<typeof parseNormalizedTemplate>>();
+const PARSED_CACHE_MAX = 20_000;
+
+function parseCached(text: string): ReturnType<typeof parseNormalizedTemplate> {
+  let r = parsedCache.get(text);
+  if (r === undefined) {
+    r = parseNormalizedTemplate(text);
+    if (r.ok) Object.freeze(r.value);
+    Object.freeze(r);
+    if (parsedCache.size >= PARSED_CACHE_MAX) parsedCache.clear();
+    parsedCache.set(text, r);
+  }
+  return r;
+}
+
+/**
  * Builds a RawReference, or returns undefined when the value is not worth
  * reporting at all: empty, a template (`{{ }}`, `${{ }}`), or a value whose
  * variables make it undecidable (variable registry host, variable repository).
@@ -25,7 +44,7 @@ export function makeReference(input: RefInput): RawReference | undefined {
   const resolved = input.resolved;
   if (!resolved || !resolved.trim()) return undefined;
   if (resolved.includes('{{') || resolved.includes('}}') || resolved.includes(TEMPLATE_MASK)) return undefined;
-  const parsed = parseNormalizedTemplate(resolved);
+  const parsed = parseCached(resolved);
   const out: RawReference = {
     range: input.range,
     text: input.text,

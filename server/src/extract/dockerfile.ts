@@ -17,7 +17,12 @@
  * dockerfile-ast would (test/unit/workspace/fastDockerfile.test.ts checks this
  * on the corpus and on generated files); anything else goes to dockerfile-ast.
  */
-import { DockerfileParser, Instruction, Onbuild } from 'dockerfile-ast';
+import type { DockerfileParser, Instruction, Onbuild } from 'dockerfile-ast';
+
+/** dockerfile-ast, loaded on first use: plain Dockerfiles take the fast line reader (fastInstructions). */
+function parser(): typeof DockerfileParser {
+  return (require('dockerfile-ast') as typeof import('dockerfile-ast')).DockerfileParser;
+}
 import type { ExtractError, ExtractResult, Range, RawReference } from '../model';
 import { BUILTIN_ARGS, makeReference, substitute, VarLookup } from './common';
 
@@ -87,7 +92,7 @@ export interface DockerInstruction {
 
 /** Every instruction, as dockerfile-ast reads it (the reference for `fastInstructions`). */
 export function astInstructions(src: string): DockerInstruction[] {
-  return DockerfileParser.parse(src).getInstructions().map(astInstruction);
+  return parser().parse(src).getInstructions().map(astInstruction);
 }
 
 function astInstruction(ins: Instruction): DockerInstruction {
@@ -246,7 +251,7 @@ export function extractDockerfile(text: string, options: DockerfileExtractOption
   if (!instructions) {
     let df;
     try {
-      df = DockerfileParser.parse(src);
+      df = parser().parse(src);
     } catch (e) {
       errors.push({ line: 0, message: `could not parse Dockerfile: ${(e as Error).message}` });
       return { fileKind: 'dockerfile', references, errors };

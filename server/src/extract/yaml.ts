@@ -10,11 +10,18 @@
  * the document's first line, which lets `YamlExtractor` cache per document and
  * re-parse only documents whose text changed.
  */
-import { parseDocument } from 'yaml';
 import type { ExtractError, RawReference } from '../model';
 import { lineOf, lineStarts, TEMPLATE_MASK } from './common';
 import { fastParse } from './fastYaml';
 import { extractFromDocument, YamlFileContext, yamlFileContext } from './yamlKinds';
+
+/**
+ * The yaml library, loaded on first use: the fast parser (fastYaml.ts) takes the
+ * plain block subset that most files are, so many scans never need it.
+ */
+function yamlLibrary(): typeof import('yaml') {
+  return require('yaml') as typeof import('yaml');
+}
 
 /** Limits applied before the yaml parser sees a document (it can hang or die on pathological input). */
 export const YAML_LIMITS = {
@@ -224,7 +231,7 @@ export function extractChunk(chunkText: string, ctx: YamlFileContext): ChunkResu
   }
   let doc;
   try {
-    doc = parseDocument(masked, { uniqueKeys: false, merge: true, prettyErrors: false, strict: false });
+    doc = yamlLibrary().parseDocument(masked, { uniqueKeys: false, merge: true, prettyErrors: false, strict: false });
   } catch (e) {
     errors.push({ line: 0, message: `could not parse YAML: ${(e as Error).message}` });
     return { references, errors };

@@ -41,8 +41,11 @@ export function globToRegExp(glob: string, flags = ''): RegExp {
 export class Policy {
   private readonly extra: { host: RegExp; path?: RegExp }[];
   private readonly ignored: RegExp[];
+  /** What it was made from (plain data: a scan worker thread makes its own copy from it). */
+  readonly options: PolicyOptions;
 
   constructor(options: PolicyOptions = {}) {
+    this.options = { firstPartyRegistries: [...(options.firstPartyRegistries ?? [])], ignoredImages: [...(options.ignoredImages ?? [])] };
     this.extra = (options.firstPartyRegistries ?? [])
       .map((g) => g.trim().replace(/^[a-z]+:\/\//i, '').replace(/\/+$/, ''))
       .filter(Boolean)

@@ -72,8 +72,8 @@ export interface WorkerRequest {
   batch: number;
   files: string[];
 }
-/** @internal */
-export type WorkerFileResult = Exclude<ReadResult, { text: string }> | { text: string; extracted: ExtractResult } | { text: string; thrown: string };
+/** @internal The worker's scan of one file (`text` only with `keepText`). */
+export type WorkerFileResult = Exclude<ReadResult, { text: string }> | { scan: FileScan; text?: string };
 /** @internal */
 export interface WorkerResponse {
   batch: number;
@@ -86,28 +86,19 @@ function internalError(err: unknown): FileScan {
   return { fileKind: 'unknown', findings: [], errors: [{ line: 0, message: `internal error while reading image references: ${(err as Error)?.message ?? err}` }] };
 }
 
-/** Extraction result + policy -> findings (the second half of scanText). */
-function analyzeExtracted(r: ExtractResult, text: string, policy: Policy): FileScan {
+/** Scans one document's text (already in memory). */
+export function scanText(fileName: string, text: string, policy: Policy): { fileKind: FileKind; findings: Finding[]; errors: { line: number; message: string }[] } {
+  let r: ExtractResult;
   try {
+    r = extractReferences(fileName, text);
     return { fileKind: r.fileKind, findings: analyze(r.references, policy, text, r.fileKind), errors: r.errors };
   } catch (err) {
     return internalError(err);
   }
 }
 
-/** Scans one document's text (already in memory). */
-export function scanText(fileName: string, text: string, policy: Policy): { fileKind: FileKind; findings: Finding[]; errors: { line: number; message: string }[] } {
-  let r: ExtractResult;
-  try {
-    r = extractReferences(fileName, text);
-  } catch (err) {
-    return internalError(err);
-  }
-  return analyzeExtracted(r, text, policy);
-}
-
 /** What one file gave: a read problem, or the scan of its text. */
-type FileOutcome = { read: Exclude<ReadResult, { text: string }> } | { scan: FileScan & { text: string } } | { crashed: string };
+type FileOutcome = { read: Exclude<ReadResult, { text: string }> } | { scan: FileScan & { text?: string } } | { crashed: string };
 
 /** The worker bundle, when there is one. */
 function findWorkerScript(explicit?: string): string | undefined {
@@ -115,15 +106,16 @@ function findWorkerScript(explicit?: string): string | undefined {
   return candidates.find((c) => fs.existsSync(c));
 }
 
+/** Workers for `parallel: true`: one per core beyond this thread's, at most MAX_AUTO_WORKERS. */
+export const MAX_AUTO_WORKERS = 3;
+
 function workerCount(parallel: boolean | number | undefined): number {
   if (!parallel) return 0;
   if (typeof parallel === 'number') return Math.max(0, Math.floor(parallel));
-  // Workers pay off only on idle cores: on a busy machine they cost a third more CPU
-  // (each loads and warms up the extractors) for no gain in time. One per idle core
-  // beyond this thread's, by the 1-minute load average.
+  // Each worker loads and warms up the extractors (~0.1 s of CPU), which a large tree
+  // repays many times over; beyond a few workers the walk in this thread is the limit.
   const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
-  const idle = Math.floor(cores - os.loadavg()[0]);
-  return Math.max(0, Math.min(cores, idle) - 1);
+  return Math.max(0, Math.min(cores - 1, MAX_AUTO_WORKERS));
 }
 
 export async function scanPaths(roots: readonly string[], options: ScanOptions): Promise<ScanResult> {
@@ -132,7 +124,8 @@ export async function scanPaths(roots: readonly string[], options: ScanOptions):
     if (r) return { scan: r };
     const read = readTextFile(f.path, options.maxFileSize);
     if (!('text' in read)) return { read };
-    return { scan: { ...scanText(f.path, read.text, options.policy), text: read.text } };
+    const scan = scanText(f.path, read.text, options.policy);
+    return { scan: options.keepText ? { ...scan, text: read.text } : scan };
   };
   // Workers read from disk: not with documents held elsewhere (`override`). They start once the
   // walk has found PARALLEL_MIN_FILES files and take batches while it goes on.
@@ -185,10 +178,15 @@ export async function scanPaths(roots: readonly string[], options: ScanOptions):
   return { files, errors, filesRead: done };
 }
 
+/** Batches queued at a worker at once: it starts the next one without waiting for this thread. */
+const DEPTH = 3;
+
 interface Slot {
   worker: Worker;
+  /** [index in batch, batch number] of the file the worker is on. */
   current: Int32Array;
-  inFlight?: number;
+  /** Batch numbers sent and not answered, oldest first. */
+  inFlight: number[];
   dead: boolean;
   /** Said it is ready (a worker that fails to load was on no file). */
   ready: boolean;
@@ -236,14 +234,18 @@ class ScanPool {
   private start(): void {
     this.started = true;
     for (let n = 0; n < this.nWorkers; n++) {
-      const current = new SharedArrayBuffer(4);
+      const current = new SharedArrayBuffer(8);
       let worker: Worker;
       try {
-        worker = new Worker(this.script, { workerData: { maxFileSize: this.options.maxFileSize, current } });
+        worker = new Worker(this.script, {
+          workerData: { maxFileSize: this.options.maxFileSize, policy: this.options.policy.options, keepText: Boolean(this.options.keepText), current },
+          // A larger young generation: far fewer scavenges for the many short-lived parse nodes.
+          resourceLimits: { maxYoungGenerationSizeMb: 48 },
+        });
       } catch {
         break; // no workers: this thread does it all
       }
-      const slot: Slot = { worker, current: new Int32Array(current), dead: false, ready: false };
+      const slot: Slot = { worker, current: new Int32Array(current), inFlight: [], dead: false, ready: false };
       this.slots.push(slot);
       worker.on('message', (m: WorkerResponse | { ready: true }) => this.onMessage(slot, m));
       worker.on('error', (err) => this.lost(slot, `worker error: ${err?.message ?? err}`));
@@ -266,14 +268,15 @@ class ScanPool {
   }
 
   private dispatch(slot: Slot): void {
-    if (slot.dead || slot.inFlight !== undefined) return;
-    const idx = this.queue.shift();
-    if (!idx) return;
-    const id = this.batchId++;
-    slot.inFlight = id;
-    this.batches.set(id, { slot, idx });
-    const req: WorkerRequest = { batch: id, files: idx.map((i) => this.list[i].path) };
-    slot.worker.postMessage(req);
+    while (!slot.dead && slot.inFlight.length < DEPTH) {
+      const idx = this.queue.shift();
+      if (!idx) return;
+      const id = this.batchId++;
+      slot.inFlight.push(id);
+      this.batches.set(id, { slot, idx });
+      const req: WorkerRequest = { batch: id, files: idx.map((i) => this.list[i].path) };
+      slot.worker.postMessage(req);
+    }
   }
 
   private onMessage(slot: Slot, m: WorkerResponse | { ready: true }): void {
@@ -284,14 +287,12 @@ class ScanPool {
     const b = this.batches.get(m.batch);
     if (!b || slot.dead) return;
     this.batches.delete(m.batch);
-    slot.inFlight = undefined;
-    const policy = this.options.policy;
+    slot.inFlight = slot.inFlight.filter((id) => id !== m.batch);
     b.idx.forEach((i, k) => {
       const r = m.results[k];
       if (!r) this.settle(i, this.scanHere(this.list[i]));
-      else if (!('text' in r)) this.settle(i, { read: r });
-      else if ('thrown' in r) this.settle(i, { scan: { ...internalError(r.thrown), text: r.text } });
-      else this.settle(i, { scan: { ...analyzeExtracted(r.extracted, r.text, policy), text: r.text } });
+      else if (!('scan' in r)) this.settle(i, { read: r });
+      else this.settle(i, { scan: r.text !== undefined ? { ...r.scan, text: r.text } : r.scan });
     });
     this.dispatch(slot);
     this.poke();
@@ -300,16 +301,25 @@ class ScanPool {
   private lost(slot: Slot, why: string): void {
     if (slot.dead) return;
     slot.dead = true;
-    const b = slot.inFlight !== undefined ? this.batches.get(slot.inFlight) : undefined;
-    if (slot.inFlight !== undefined) this.batches.delete(slot.inFlight);
-    slot.inFlight = undefined;
-    if (b && !slot.ready) this.queue.unshift(b.idx);
-    else if (b) {
+    // The batch it was on (the oldest unanswered one, as it takes them in order) loses the
+    // file it was reading; its other files and the batches still queued go back to the queue.
+    const onBatch = slot.ready ? Atomics.load(slot.current, 1) : -1;
+    const requeue: number[][] = [];
+    for (const id of slot.inFlight) {
+      const b = this.batches.get(id);
+      this.batches.delete(id);
+      if (!b) continue;
+      if (id !== onBatch) {
+        requeue.push(b.idx);
+        continue;
+      }
       const at = Math.min(Math.max(Atomics.load(slot.current, 0), 0), b.idx.length - 1);
       this.settle(b.idx[at], { crashed: `internal error: the scan stopped while reading this file (${why}); its image references are not listed` });
       const rest = b.idx.filter((_, k) => k !== at);
-      if (rest.length) this.queue.unshift(rest);
+      if (rest.length) requeue.push(rest);
     }
+    slot.inFlight = [];
+    this.queue.unshift(...requeue);
     this.poke();
   }
 

@@ -5,7 +5,10 @@
  *
  * - Skips VCS, dependency and build-output directories by default (DEFAULT_SKIP_DIRS).
  * - Follows symlinks, but never visits the same real directory or file twice
- *   (no loops, no duplicates).
+ *   (no loops, no duplicates): a link to a directory or file inside a root
+ *   is not followed (the walk reaches it under its own name), a link out of
+ *   the roots is followed once. Plain directories are never stat-ed (a
+ *   loop needs a symlink), which keeps the walk to one readdir per directory.
  * - Files over `maxFileSize` are reported, not read.
  * - Sorted, deterministic order; cancellable.
  */
@@ -116,13 +119,16 @@ export async function walk(roots: readonly string[], options: WalkOptions = {}):
   const excludes = (options.exclude ?? []).map((g) => globToRegExp(g.replace(/^\.\//, '').replace(/\/+$/, '')));
   const files: WalkedFile[] = [];
   const problems: WalkProblem[] = [];
-  const seenDirs = new Set<string>();
+  /** Real paths of the directories followed through symlinks (each walked once). */
+  const followed: string[] = [];
+  const followedSet = new Set<string>();
   const seenFiles = new Set<string>();
   let limitHit = false;
   let work = 0;
 
   const realRoots: string[] = [];
-  const insideRoots = (real: string) => realRoots.some((r) => real === r || real.startsWith(r.endsWith(path.sep) ? r : r + path.sep));
+  const under = (real: string, dirs: readonly string[]) => dirs.some((r) => real === r || real.startsWith(r.endsWith(path.sep) ? r : r + path.sep));
+  const insideRoots = (real: string) => under(real, realRoots);
 
   const addFile = (p: string) => {
     if (files.length >= maxFiles) {
@@ -141,15 +147,15 @@ export async function walk(roots: readonly string[], options: WalkOptions = {}):
     return excludes.some((re) => re.test(rel) || re.test(path.basename(p)));
   };
 
-  const walkDir = async (root: string, dir: string, normalized = false): Promise<void> => {
+  /**
+   * `real`: the directory's real path, tracked only below a followed symlink (there a
+   * plain subdirectory may be a root or an ancestor of one, e.g. a link to `..`).
+   */
+  const walkDir = async (root: string, dir: string, normalized = false, real?: string): Promise<void> => {
     if (++work % YIELD_EVERY === 0) await yieldToLoop();
     if (options.signal?.aborted) throw abortError();
     let entries: fs.Dirent[];
     try {
-      const st = fs.statSync(dir);
-      const id = `${st.dev}:${st.ino}`;
-      if (seenDirs.has(id)) return; // symlink loop or second link to the same tree
-      seenDirs.add(id);
       entries = fs.readdirSync(dir, { withFileTypes: true });
     } catch (err) {
       problems.push({ path: dir, message: `cannot list: ${reason(err)}` });
@@ -160,7 +166,13 @@ export async function walk(roots: readonly string[], options: WalkOptions = {}):
       if (e.isDirectory()) {
         if (skip.has(e.name)) continue;
         const p = child(dir, e.name, normalized);
-        if (!excluded(root, p)) await walkDir(root, p, true);
+        if (excluded(root, p)) continue;
+        if (real === undefined) await walkDir(root, p, true);
+        else {
+          const r = real.endsWith(path.sep) ? real + e.name : real + path.sep + e.name;
+          // A root (or one inside it), or a tree already followed through another link.
+          if (!insideRoots(r) && !followedSet.has(r)) await walkDir(root, p, true, r);
+        }
       } else if (e.isFile()) {
         if (isCandidateFile(e.name)) {
           const p = child(dir, e.name, normalized);
@@ -170,19 +182,24 @@ export async function walk(roots: readonly string[], options: WalkOptions = {}):
         const p = child(dir, e.name, normalized);
         if (excluded(root, p)) continue;
         let st: fs.Stats;
-        let real: string;
+        let target: string;
         try {
           st = fs.statSync(p);
-          real = fs.realpathSync(p);
+          target = fs.realpathSync(p);
         } catch {
           continue; // dangling link
         }
         if (st.isDirectory()) {
-          if (!skip.has(e.name)) await walkDir(root, p, true);
+          // Inside a root: walked under its own name. Already followed (or inside such a tree):
+          // a second link or a loop.
+          if (skip.has(e.name) || insideRoots(target) || under(target, followed)) continue;
+          followed.push(target);
+          followedSet.add(target);
+          await walkDir(root, p, true, target);
         } else if (st.isFile() && isCandidateFile(e.name)) {
           // A link to a file inside the tree: the file itself is read (once).
-          if (insideRoots(real) || seenFiles.has(real)) continue;
-          seenFiles.add(real);
+          if (insideRoots(target) || seenFiles.has(target)) continue;
+          seenFiles.add(target);
           addFile(p);
         }
       }

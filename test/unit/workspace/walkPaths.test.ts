@@ -40,3 +40,18 @@ describe('walk: paths', function () {
     for (const n of no) assert.ok(!isCandidateFile(n), n);
   });
 });
+
+describe('scan: displayPath', function () {
+  it('equals path.relative with / separators for paths of every shape', function () {
+    const { displayPath } = require('../../../server/src/cli/scan') as typeof import('../../../server/src/cli/scan');
+    const cwds = ['/repo', '/repo/', '/repo/./sub', '/repo/sub/..', '/r.e.p.o', '/', '/repo//x'];
+    const files = ['/repo/a/Dockerfile', '/repo/.github/workflows/ci.yml', '/repo/a/../b.yaml', '/repo/./c.yaml', '/repo//d.yaml', '/repo', '/repo/', '/other/x.yaml', '/repo/sub/x.yaml', '/repo/..x/y.yml', '/r.e.p.o/k.yaml', '/repo/x/'];
+    for (const cwd of cwds) {
+      for (const f of files) {
+        const rel = path.relative(cwd, f);
+        const want = (rel === '' ? path.basename(f) : rel).split(path.sep).join('/');
+        assert.strictEqual(displayPath(cwd, f), want, `${cwd} ${f}`);
+      }
+    }
+  });
+});
