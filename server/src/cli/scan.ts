@@ -14,7 +14,7 @@ import { CONFIG_FILE_NAME, loadProjectConfig, ProjectConfig } from '../workspace
 import { scanPaths, ScanResult } from '../workspace/scan';
 import { DEFAULT_MAX_FILE_SIZE, DEFAULT_SKIP_DIRS } from '../workspace/walk';
 import { formatImagesTxt } from '../handoff/imagesTxt';
-import { writeFileAtomic } from '../migrate/apply';
+import { writeFileAtomic } from '../edits/atomicWrite';
 import type { FindingPulls } from '../pulls';
 import { CliIO, UsageError } from './io';
 import { VERSION } from './main';
@@ -119,6 +119,15 @@ function parse(argv: string[]) {
 
 /** The path as shown: relative to cwd with `/` separators (absolute when outside cwd on another drive). */
 export function displayPath(cwd: string, p: string): string {
+  // Below cwd (the usual case, thousands of times per scan): cut the prefix, far cheaper than path.relative.
+  const base = cwd.endsWith(path.sep) ? cwd : cwd + path.sep;
+  // (Only for plain paths: no `.`/`..` segments, no doubled or trailing separators, which path.relative would resolve.)
+  if (p.startsWith(base) && path.isAbsolute(cwd) && !cwd.includes(`${path.sep}.`)) {
+    const rel = p.slice(base.length);
+    if (rel !== '' && !rel.startsWith('.') && !rel.startsWith(path.sep) && !rel.includes(`${path.sep}.`) && !rel.includes(path.sep + path.sep) && !rel.endsWith(path.sep)) {
+      return path.sep === '/' ? rel : rel.split(path.sep).join('/');
+    }
+  }
   const rel = path.relative(cwd, p);
   return (rel === '' ? path.basename(p) : rel).split(path.sep).join('/');
 }
