@@ -13,6 +13,7 @@ import { copyImages, CopyOutcome, ProgressEvent } from '../registry/copy';
 import { DockerConfigStore } from '../registry/credentials';
 import { describeRateLimit } from '../registry/ratelimit';
 import { parseTargetBase, ParseResult, TargetBase } from '../references/target';
+import { redact } from '../redact';
 import { mapToTarget } from '../registry/target';
 import { CliIO, UsageError } from './io';
 
@@ -119,6 +120,46 @@ interface Pair {
   dst: string;
 }
 
+/** `user:password@` (or `token@`) before a registry host: an `@` before the first `/`, or one with a `/` after it. */
+function hasUserinfo(text: string): boolean {
+  const s = text.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '');
+  const at = s.indexOf('@');
+  if (at < 0) return false;
+  const slash = s.indexOf('/');
+  return slash < 0 || at < slash || s.slice(at + 1).includes('/');
+}
+
+/** The text as it may be shown: userinfo and tokens removed. */
+function shownImage(text: string): string {
+  if (!hasUserinfo(text)) return redact(text);
+  const scheme = text.match(/^[a-z][a-z0-9+.-]*:\/\//i)?.[0] ?? '';
+  const rest = text.slice(scheme.length);
+  const slash = rest.indexOf('/', rest.indexOf('@'));
+  const head = slash < 0 ? rest : rest.slice(0, slash);
+  return redact(`${scheme}[REDACTED]@${head.slice(head.lastIndexOf('@') + 1)}${slash < 0 ? '' : rest.slice(slash)}`);
+}
+
+/**
+ * Why `text` is not an image reference, in words: the common mistakes (a URL,
+ * credentials in the name) first, else the grammar's own reason.
+ * Undefined when it is a valid reference.
+ */
+export function invalidImageReason(text: string): string | undefined {
+  const r = parseNormalized(text);
+  if (r.ok) return undefined;
+  if (hasUserinfo(text)) return 'it contains credentials (USER:PASSWORD@): registry credentials come from docker login / the Docker config, never from the image name';
+  const scheme = text.match(/^[a-z][a-z0-9+.-]*:\/\//i)?.[0];
+  if (scheme) return `it is a URL (${scheme}): give REGISTRY/REPOSITORY[:TAG] without a scheme, e.g. docker.io/library/nginx:1.27`;
+  // the grammar's message repeats the text ("invalid reference "X": ..."): keep its reason only
+  return redact(r.error.replace(/^invalid reference "(?:[^"\\]|\\.)*": /, '').replace(/^invalid reference: /, ''));
+}
+
+/** `invalid WHAT "TEXT": WHY` for an invalid reference, without credentials; undefined when valid. */
+function invalidImage(what: string, text: string): string | undefined {
+  const why = invalidImageReason(text);
+  return why === undefined ? undefined : `invalid ${what} "${shownImage(text)}": ${why}`;
+}
+
 /** Reads `--from-file`: one image a line, `#` comments, optional explicit target as a second column. */
 export function readImageList(text: string, file: string, base: ParseResult<TargetBase> & { ok: true }): { pairs: Pair[]; errors: string[] } {
   const pairs: Pair[] = [];
@@ -128,12 +169,17 @@ export function readImageList(text: string, file: string, base: ParseResult<Targ
     if (!line) return;
     const [src, explicit, ...extra] = line.split(/\s+/);
     if (extra.length) {
-      errors.push(`${file}:${i + 1}: expected "IMAGE [TARGET]", got "${line}"`);
+      errors.push(`${file}:${i + 1}: expected "IMAGE [TARGET]", got ${extra.length + 2} words: "${line.split(/\s+/).map(shownImage).join(' ')}"`);
       return;
     }
     const r = parseNormalized(src);
     if (!r.ok) {
-      errors.push(`${file}:${i + 1}: ${r.error}`);
+      errors.push(`${file}:${i + 1}: ${invalidImage('image reference', src)}`);
+      return;
+    }
+    const badTarget = explicit !== undefined ? invalidImage('target', explicit) : undefined;
+    if (badTarget) {
+      errors.push(`${file}:${i + 1}: ${badTarget}`);
       return;
     }
     pairs.push({ src, dst: explicit ?? mapToTarget(r.value, base.value) });
@@ -175,7 +221,10 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   } else {
     if (args.positional.length !== 2) throw new UsageError(`expected SRC and DST (got ${args.positional.length} arguments)\n\n${HELP}`);
     if (args.target) throw new UsageError('--target is used with --from-file');
-    pairs = [{ src: args.positional[0], dst: args.positional[1] }];
+    const [src, dst] = args.positional;
+    const bad = invalidImage('source image', src) ?? invalidImage('destination', dst);
+    if (bad) throw new UsageError(`${bad}\n(SRC and DST are image references such as docker.io/library/nginx:1.27 and us-docker.pkg.dev/my-project/mirror/nginx)`);
+    pairs = [{ src, dst }];
   }
   for (const e of inputErrors) io.stderr.write(`ar-migrate mirror: ${e}\n`);
 
