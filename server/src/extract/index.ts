@@ -14,7 +14,7 @@ import { extractDockerfile } from './dockerfile';
 import { YamlExtractor } from './yaml';
 
 export { extractDockerfile, MAX_DOCKERFILE_CHARS } from './dockerfile';
-export { YAML_LIMITS, splitYamlDocuments, maskTemplates, guardDocument } from './yaml';
+export { YAML_LIMITS, splitYamlDocuments, maskTemplates, guardDocument, guardDocumentFully } from './yaml';
 
 function baseName(fileName: string): string {
   const p = fileName.replace(/\\/g, '/');

@@ -131,8 +131,41 @@ export function maskTemplates(text: string): string {
   return lines.join('\n');
 }
 
+/**
+ * True when `text` cannot break any limit of guardDocument, decided with a few
+ * native string searches instead of a pass in JavaScript:
+ * - lines over the limit need more newlines than that, so a longer text;
+ * - an indentation over maxIndent, or compact nesting (`- - -`) whose levels plus
+ *   half the indentation pass maxFlowDepth, needs a line opening with more than
+ *   2 x maxFlowDepth (>= maxIndent) characters of blanks and `-?:`;
+ * - flow nesting over maxFlowDepth needs more `[`/`{` than that.
+ */
+function clearlyWithinLimits(text: string): boolean {
+  const L = YAML_LIMITS;
+  if (text.length > L.maxDocumentChars || text.length > L.maxDocumentLines) return false;
+  const prefix = Math.min(L.maxIndent, 2 * L.maxFlowDepth);
+  if (text.length > prefix && linePrefixRe(prefix).test(text)) return false;
+  let brackets = 0;
+  for (const ch of ['[', '{']) {
+    for (let i = text.indexOf(ch); i >= 0; i = text.indexOf(ch, i + 1)) if (++brackets > L.maxFlowDepth) return false;
+  }
+  return true;
+}
+
+let prefixRe: { n: number; re: RegExp } | undefined;
+function linePrefixRe(n: number): RegExp {
+  if (prefixRe?.n !== n) prefixRe = { n, re: new RegExp(`(?:^|\n)[ \t?:-]{${n}}`) };
+  return prefixRe.re;
+}
+
 /** Returns a reason when the document must not be given to the parser. */
 export function guardDocument(text: string): { line: number; message: string } | undefined {
+  if (clearlyWithinLimits(text)) return undefined;
+  return guardDocumentFully(text);
+}
+
+/** guardDocument without the shortcut (exported for the test that they agree). */
+export function guardDocumentFully(text: string): { line: number; message: string } | undefined {
   if (text.length > YAML_LIMITS.maxDocumentChars) {
     return { line: 0, message: `YAML document too large to scan (${text.length} characters, limit ${YAML_LIMITS.maxDocumentChars})` };
   }

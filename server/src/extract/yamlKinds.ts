@@ -263,39 +263,82 @@ function k8sKind(apiVersion: string, kind: string, inherited?: ReferenceKind): R
   return inherited && inherited !== 'k8s' ? inherited : 'k8s';
 }
 
-/** Walks a Kubernetes-style object: containers at any depth, image volumes, Tekton/Argo step images. */
-function walkK8s(v: View, node: unknown, kind: ReferenceKind, seen: Set<unknown>, depth: number): void {
+/**
+ * One depth-first walk doing two jobs, each with its own `seen` set exactly as two
+ * separate walks would:
+ * - `k8s`: a Kubernetes-style object: containers at any depth, image volumes,
+ *   Tekton/Argo step images (emitted at once);
+ * - `helm`: Helm values `image:` / `*Image:` mappings (helmImage), emitted after the
+ *   walk, as a second walk would (the first emission of a node decides its kind).
+ * A Kubernetes manifest needs both (Flux HelmRelease `spec.values`, Argo CD
+ * `helm.valuesObject`, ...); sharing the traversal halves its cost.
+ */
+interface Walk {
+  v: View;
+  seenK8s?: Set<unknown>;
+  seenHelm?: Set<unknown>;
+  deferred: (() => void)[];
+}
+
+function walkTree(w: Walk, node: unknown, kind: ReferenceKind, k8s: boolean, helm: boolean, depth: number): void {
+  const v = w.v;
   const n = v.em.resolve(node);
-  if (!n || depth > 200 || seen.has(n)) return;
-  seen.add(n);
+  if (!n || depth > 200) return;
+  if (k8s) {
+    if (w.seenK8s!.has(n)) k8s = false;
+    else w.seenK8s!.add(n);
+  }
+  if (helm) {
+    if (w.seenHelm!.has(n)) helm = false;
+    else w.seenHelm!.add(n);
+  }
+  if (!k8s && !helm) return;
   if (isSeq(n)) {
-    for (const it of (n as YAMLSeq).items) walkK8s(v, it, kind, seen, depth + 1);
+    for (const it of (n as YAMLSeq).items) walkTree(w, it, kind, k8s, helm, depth + 1);
     return;
   }
   if (!isMap(n)) return;
-  if (depth > 0) {
+  if (k8s && depth > 0) {
     const apiVersion = v.str(n, 'apiVersion');
     const k = apiVersion && v.str(n, 'kind');
     if (apiVersion && k) kind = k8sKind(apiVersion, k, undefined);
   }
   for (const [key, value] of v.entries(n)) {
-    if (CONTAINER_LIST_KEYS.has(key) || key === 'steps') {
-      for (const c of v.items(value)) {
-        const img = v.get(c, 'image');
+    if (k8s) {
+      if (CONTAINER_LIST_KEYS.has(key) || key === 'steps') {
+        for (const c of v.items(value)) {
+          const img = v.get(c, 'image');
+          if (img !== undefined) v.em.emit(img, kind);
+        }
+      } else if (CONTAINER_KEYS.has(key)) {
+        const img = v.get(value, 'image');
         if (img !== undefined) v.em.emit(img, kind);
-      }
-    } else if (CONTAINER_KEYS.has(key)) {
-      const img = v.get(value, 'image');
-      if (img !== undefined) v.em.emit(img, kind);
-    } else if (key === 'volumes') {
-      for (const vol of v.items(value)) {
-        const ref = v.get(v.get(vol, 'image'), 'reference');
-        if (ref !== undefined) v.em.emit(ref, kind);
+      } else if (key === 'volumes') {
+        for (const vol of v.items(value)) {
+          const ref = v.get(v.get(vol, 'image'), 'reference');
+          if (ref !== undefined) v.em.emit(ref, kind);
+        }
       }
     }
-    const inner = v.em.resolve(value);
-    if (inner && (isMap(inner) || isSeq(inner))) walkK8s(v, inner, kind, seen, depth + 1);
+    // A Helm image mapping is not walked further for Helm values.
+    const helmHere = helm && helmImage(w, key, value);
+    if (k8s || (helm && !helmHere)) {
+      const inner = v.em.resolve(value);
+      if (inner && (isMap(inner) || isSeq(inner))) walkTree(w, inner, kind, k8s, helm && !helmHere, depth + 1);
+    }
   }
+}
+
+/** Walks a Kubernetes-style object only (see walkTree); `seen` may be shared between calls. */
+function walkK8s(v: View, node: unknown, kind: ReferenceKind, seen: Set<unknown>, depth: number): void {
+  walkTree({ v, seenK8s: seen, deferred: [] }, node, kind, true, false, depth);
+}
+
+/** Kubernetes objects and the Helm values embedded in them, in one walk. */
+function walkK8sAndHelm(v: View, root: unknown, kind: ReferenceKind): void {
+  const w: Walk = { v, seenK8s: new Set(), seenHelm: new Set(), deferred: [] };
+  walkTree(w, root, kind, true, true, 0);
+  for (const emit of w.deferred) emit();
 }
 
 /**
@@ -435,34 +478,34 @@ function isImageKey(key: string): boolean {
   return (c >= 97 && c <= 122) || (c >= 48 && c <= 57);
 }
 
-/** Helm values: `image:` / `*Image:` mappings with `repository` (+ registry, tag, digest). */
-function helmValues(v: View, node: unknown, seen: Set<unknown>, depth: number): void {
-  const n = v.em.resolve(node);
-  if (!n || depth > 200 || seen.has(n)) return;
-  seen.add(n);
-  if (isSeq(n)) {
-    for (const it of (n as YAMLSeq).items) helmValues(v, it, seen, depth + 1);
-    return;
-  }
-  if (!isMap(n)) return;
-  for (const [key, value] of v.entries(n)) {
-    if (isImageKey(key) && v.map(value)) {
-      const repo = v.get(value, 'repository');
-      if (repo !== undefined && v.em.scalarString(repo)) {
-        const registry = v.em.scalarString(v.get(value, 'registry'));
-        const tag = v.em.scalarString(v.get(value, 'tag'));
-        const digest = v.em.scalarString(v.get(value, 'digest'));
-        if ([registry, tag, digest].some((x) => x !== undefined && x.includes(TEMPLATE_MASK))) continue;
-        v.em.emit(repo, 'helm-values', {
-          transform: (r) => (registry ? `${registry}/` : '') + r + (tag ? `:${tag}` : '') + (digest ? `@${digest}` : ''),
-          composite: Boolean(registry || tag || digest),
-        });
-        continue;
-      }
-    }
-    const inner = v.em.resolve(value);
-    if (inner && (isMap(inner) || isSeq(inner))) helmValues(v, inner, seen, depth + 1);
-  }
+/**
+ * Helm values: an `image:` / `*Image:` mapping with `repository` (+ registry, tag,
+ * digest). Queues its reference on `w.deferred`; true when the entry is such a
+ * mapping (emitted, or skipped for a templated part), which is then not walked into.
+ */
+function helmImage(w: Walk, key: string, value: unknown): boolean {
+  const v = w.v;
+  if (!isImageKey(key) || !v.map(value)) return false;
+  const repo = v.get(value, 'repository');
+  if (repo === undefined || !v.em.scalarString(repo)) return false;
+  const registry = v.em.scalarString(v.get(value, 'registry'));
+  const tag = v.em.scalarString(v.get(value, 'tag'));
+  const digest = v.em.scalarString(v.get(value, 'digest'));
+  if ([registry, tag, digest].some((x) => x !== undefined && x.includes(TEMPLATE_MASK))) return true;
+  w.deferred.push(() =>
+    v.em.emit(repo, 'helm-values', {
+      transform: (r) => (registry ? `${registry}/` : '') + r + (tag ? `:${tag}` : '') + (digest ? `@${digest}` : ''),
+      composite: Boolean(registry || tag || digest),
+    }),
+  );
+  return true;
+}
+
+/** Helm values only (a values file, or YAML of no known kind). */
+function helmValues(v: View, root: unknown): void {
+  const w: Walk = { v, seenHelm: new Set(), deferred: [] };
+  walkTree(w, root, 'helm-values', false, true, 0);
+  for (const emit of w.deferred) emit();
 }
 
 const CLOUDBUILD_KEYS = ['substitutions', 'images', 'options', 'timeout', 'artifacts', 'availableSecrets', 'serviceAccount', 'logsBucket', 'tags', 'secrets', 'queueTtl'];
@@ -485,9 +528,8 @@ export function extractFromDocument(doc: Document | undefined, contents: unknown
     const k = k8sKind(apiVersion, kind);
     // Tekton StepAction: the step is the spec itself.
     if (kind === 'StepAction' && k === 'other-yaml') v.em.emit(v.get(v.get(root, 'spec'), 'image'), k);
-    walkK8s(v, root, k, new Set(), 0);
-    // Embedded Helm values (Flux HelmRelease spec.values, Argo CD helm.valuesObject, ...).
-    helmValues(v, root, new Set(), 0);
+    // With the Helm values embedded in it (Flux HelmRelease spec.values, Argo CD helm.valuesObject, ...).
+    walkK8sAndHelm(v, root, k);
     return;
   }
   // Drone / Woodpecker pipelines: `kind: pipeline` with steps[] and services[] images.
@@ -534,5 +576,5 @@ export function extractFromDocument(doc: Document | undefined, contents: unknown
   ) {
     return gitlab(v, root);
   }
-  helmValues(v, root, new Set(), 0);
+  helmValues(v, root);
 }

@@ -230,29 +230,44 @@ export async function walk(roots: readonly string[], options: WalkOptions = {}):
 
 export type ReadResult = { text: string } | { binary: true } | { error: string };
 
+/** Reused read buffer (files are decoded to strings before the next read). */
+let readBuffer: Buffer | undefined;
+const READ_CHUNK = 256 * 1024;
+
 /**
- * Reads a file as UTF-8 with one open/fstat/read/close (synchronous: cheap per
- * file; callers yield between files). Files over `maxSize` are not read;
- * binary files (a NUL byte near the start) come back as `binary`.
+ * Reads a file as UTF-8: open, read into a reused buffer, close (synchronous:
+ * cheap per file; callers yield between files). No stat: files over `maxSize`
+ * are noticed by reading one byte more than that, and reported, not returned;
+ * binary files (a NUL byte near the start) come back as `binary`. Opened
+ * non-blocking, so a FIFO or device put where a file was never hangs the scan.
  */
 export function readTextFile(file: string, maxSize = DEFAULT_MAX_FILE_SIZE): ReadResult {
   let fd: number | undefined;
   try {
-    fd = fs.openSync(file, 'r');
-    const st = fs.fstatSync(fd);
-    if (!st.isFile()) return { error: 'not a regular file' };
-    if (st.size > maxSize) return { error: `skipped: ${st.size} bytes, larger than the ${maxSize}-byte limit` };
-    const buf = Buffer.allocUnsafe(st.size);
+    fd = fs.openSync(file, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
+    const limit = maxSize + 1;
+    let buf = (readBuffer ??= Buffer.allocUnsafe(READ_CHUNK));
     let n = 0;
-    while (n < st.size) {
-      const r = fs.readSync(fd, buf, n, st.size - n, n);
+    for (;;) {
+      if (n === buf.length) {
+        const bigger = Buffer.allocUnsafe(Math.min(buf.length * 2, limit));
+        buf.copy(bigger, 0, 0, n);
+        buf = bigger;
+      }
+      const r = fs.readSync(fd, buf, n, Math.min(buf.length, limit) - n, null);
       if (r === 0) break;
       n += r;
+      if (n >= limit) {
+        const st = fs.fstatSync(fd);
+        return { error: `skipped: ${st.size} bytes, larger than the ${maxSize}-byte limit` };
+      }
     }
     const data = buf.subarray(0, n);
     if (data.subarray(0, 8000).includes(0)) return { binary: true };
     return { text: data.toString('utf8') };
   } catch (err) {
+    const code = (err as NodeJS.ErrnoException)?.code;
+    if (code === 'EISDIR' || code === 'EAGAIN' || code === 'EWOULDBLOCK') return { error: 'not a regular file' };
     return { error: `cannot read: ${reason(err)}` };
   } finally {
     if (fd !== undefined) {

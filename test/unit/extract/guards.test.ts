@@ -5,7 +5,7 @@
  * parsing, with an error naming the line.
  */
 import * as assert from 'assert';
-import { detectFileKind, extractReferences, maskTemplates, MAX_DOCKERFILE_CHARS, YAML_LIMITS } from '../../../server/src/extract';
+import { detectFileKind, extractReferences, guardDocument, guardDocumentFully, maskTemplates, MAX_DOCKERFILE_CHARS, YAML_LIMITS } from '../../../server/src/extract';
 
 const pod = 'apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - image: nginx:1\n';
 
@@ -88,5 +88,33 @@ describe('extract: guards', function () {
   it('self-referencing merge keys do not loop', function () {
     const res = extractReferences('.gitlab-ci.yml', 'job: &j\n  <<: *j\n  image: alpine\n  script: [x]\n');
     assert.ok(Array.isArray(res.references));
+  });
+});
+
+describe('extract: guard shortcut', function () {
+  it('guardDocument (with its native-search shortcut) decides exactly as the full pass, near every limit', function () {
+    const saved = { ...YAML_LIMITS };
+    // Small limits so that random documents land on both sides of each one.
+    Object.assign(YAML_LIMITS, { maxDocumentChars: 900, maxIndent: 24, maxFlowDepth: 9, maxDocumentLines: 40 });
+    try {
+      let seed = 12345;
+      const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+      const pieces = [' ', '  ', '\t', '- ', '? ', ': ', '-', '[', '{', ']', '}', 'a', 'key: v', "'", '"', '#', '\n', '\n', '\r\n', '\n    ', '\n- - '];
+      let refused = 0;
+      for (let i = 0; i < 4000; i++) {
+        let t = '';
+        const n = rnd(300);
+        for (let k = 0; k < n; k++) t += pieces[rnd(pieces.length)];
+        if (rnd(4) === 0) t = ' '.repeat(rnd(40)) + t;
+        if (rnd(5) === 0) t += '\n' + '- '.repeat(rnd(30)) + 'x';
+        const a = guardDocument(t);
+        const b = guardDocumentFully(t);
+        assert.deepStrictEqual(a, b, JSON.stringify(t));
+        if (b) refused++;
+      }
+      assert.ok(refused > 400 && refused < 3600, `${refused} of 4000 refused: the generator must hit both sides`);
+    } finally {
+      Object.assign(YAML_LIMITS, saved);
+    }
   });
 });
