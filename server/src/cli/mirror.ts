@@ -230,6 +230,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
 
   const err = io.stderr;
   const started = new Map<string, number>();
+  const retryCauses = new Map<string, string>();
   // bytes streamed per image, reported every few seconds while large blobs move
   const moving = new Map<string, Map<string, { bytes: number; size: number }>>();
   const reportEvery = io.isTTY ? 2000 : 10_000;
@@ -277,9 +278,15 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       case 'manifest':
         if (e.action === 'pushed' && e.platform) err.write(`  ${e.source}: ${e.platform} manifest pushed\n`);
         break;
-      case 'retry':
-        err.write(`  retry ${e.attempt} in ${(e.delayMs / 1000).toFixed(1)}s: ${e.reason}\n`);
+      case 'retry': {
+        // The cause once per request; the final error, if it comes to that, is printed once by image-error.
+        const key = `${e.registry}\0${e.what}`;
+        const cause = e.reason.startsWith(`${e.what}: `) ? e.reason.slice(e.what.length + 2) : e.reason;
+        const same = retryCauses.get(key) === cause;
+        retryCauses.set(key, cause);
+        err.write(`  retry ${e.attempt} in ${(e.delayMs / 1000).toFixed(1)}s: ${e.what}${same ? ' (same error)' : `: ${cause}`}\n`);
         break;
+      }
       case 'image-done': {
         const r = e.result;
         const secs = ((Date.now() - (started.get(e.source) ?? Date.now())) / 1000).toFixed(1);
@@ -287,9 +294,12 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
         for (const w of r.warnings) err.write(`  warning: ${w}\n`);
         break;
       }
-      case 'image-error':
-        err.write(`  ${e.source}: FAILED: ${e.error.message}\n`);
+      case 'image-error': {
+        // once per image; the message often starts with the image name already
+        const m = e.error.message;
+        err.write(`  ${e.source}: FAILED: ${m.startsWith(`${e.source}: `) ? m.slice(e.source.length + 2) : m}\n`);
         break;
+      }
     }
   };
 

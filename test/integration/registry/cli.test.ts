@@ -72,4 +72,28 @@ describe('ar-migrate mirror (CLI) against real registries', function () {
     assert.equal(r.code, 1);
     assert.match(r.stdout, /127\.0\.0\.1:1.*refused/);
   });
+
+  // Regression: the error of a failed copy was repeated on stderr (with the
+  // image name twice on the FAILED line, and the full error again on every retry).
+  it('a failed copy prints its error once on stderr (and once in the result on stdout)', async () => {
+    const count = (text: string, part: string) => text.split(part).length - 1;
+    const missing = `${a.host}/team/nothing-here:1`;
+    const r = await cli(['mirror', missing, `${b.host}/m/nothing`], dir);
+    assert.equal(r.code, 1);
+    const lines = r.stderr.split('\n').filter((l) => l.includes('manifest not found'));
+    assert.equal(lines.length, 1, r.stderr);
+    assert.equal(count(lines[0], missing), 1, lines[0]);
+    assert.match(lines[0], /^  .*nothing-here:1: FAILED: manifest not found on /);
+    assert.equal(count(r.stdout, 'manifest not found'), 1, r.stdout);
+    assert.match(r.stderr, /1 of 1 image\(s\) failed/);
+
+    // with retries: the cause once per request while retrying, the final error once
+    const refused = await cli(['mirror', '127.0.0.1:1/x/y:1', `${b.host}/m/y`, '--retries', '2'], dir);
+    assert.equal(refused.code, 1);
+    const final = refused.stderr.split('\n').filter((l) => l.includes('(after 3 attempts)'));
+    assert.equal(final.length, 1, refused.stderr);
+    assert.match(final[0], /FAILED: manifest 127\.0\.0\.1:1\/x\/y:1: connection to 127\.0\.0\.1:1 refused/);
+    assert.equal(count(refused.stderr, 'is the registry running'), 2, refused.stderr); // first retry + final error
+    assert.match(refused.stderr, /retry 2 in [0-9.]+s: manifest 127\.0\.0\.1:1\/x\/y:1 \(same error\)/);
+  });
 });
