@@ -73,6 +73,11 @@ class Emitter {
     private readonly out: RawReference[],
   ) {}
 
+  /** No library Document: the nodes come from fastYaml, which takes no anchors, aliases or merge keys. */
+  get plainTree(): boolean {
+    return this.doc === undefined;
+  }
+
   resolve(node: unknown): YNode {
     let n = node as YNode;
     let guard = 0;
@@ -169,7 +174,11 @@ function keyString(p: Pair): string | undefined {
 
 class View {
   private memo = new Map<YAMLMap, [string, unknown][]>();
-  constructor(readonly em: Emitter) {}
+  /** See Walk.tree. */
+  readonly tree: boolean;
+  constructor(readonly em: Emitter) {
+    this.tree = em.plainTree;
+  }
 
   map(node: unknown): YAMLMap | undefined {
     const n = this.em.resolve(node);
@@ -275,6 +284,11 @@ function k8sKind(apiVersion: string, kind: string, inherited?: ReferenceKind): R
  */
 interface Walk {
   v: View;
+  /**
+   * The document is a plain tree (fastYaml's output: no anchors, aliases or merge
+   * keys), so no node is reached twice: no `seen` sets, map items read directly.
+   */
+  tree?: boolean;
   seenK8s?: Set<unknown>;
   seenHelm?: Set<unknown>;
   deferred: (() => void)[];
@@ -282,17 +296,19 @@ interface Walk {
 
 function walkTree(w: Walk, node: unknown, kind: ReferenceKind, k8s: boolean, helm: boolean, depth: number): void {
   const v = w.v;
-  const n = v.em.resolve(node);
+  const n = w.tree ? (node as YNode) : v.em.resolve(node);
   if (!n || depth > 200) return;
-  if (k8s) {
-    if (w.seenK8s!.has(n)) k8s = false;
-    else w.seenK8s!.add(n);
+  if (!w.tree) {
+    if (k8s) {
+      if (w.seenK8s!.has(n)) k8s = false;
+      else w.seenK8s!.add(n);
+    }
+    if (helm) {
+      if (w.seenHelm!.has(n)) helm = false;
+      else w.seenHelm!.add(n);
+    }
+    if (!k8s && !helm) return;
   }
-  if (helm) {
-    if (w.seenHelm!.has(n)) helm = false;
-    else w.seenHelm!.add(n);
-  }
-  if (!k8s && !helm) return;
   if (isSeq(n)) {
     for (const it of (n as YAMLSeq).items) walkTree(w, it, kind, k8s, helm, depth + 1);
     return;
@@ -303,40 +319,51 @@ function walkTree(w: Walk, node: unknown, kind: ReferenceKind, k8s: boolean, hel
     const k = apiVersion && v.str(n, 'kind');
     if (apiVersion && k) kind = k8sKind(apiVersion, k, undefined);
   }
-  for (const [key, value] of v.entries(n)) {
-    if (k8s) {
-      if (CONTAINER_LIST_KEYS.has(key) || key === 'steps') {
-        for (const c of v.items(value)) {
-          const img = v.get(c, 'image');
-          if (img !== undefined) v.em.emit(img, kind);
-        }
-      } else if (CONTAINER_KEYS.has(key)) {
-        const img = v.get(value, 'image');
+  if (w.tree) {
+    for (const p of (n as YAMLMap).items as Pair[]) {
+      const key = keyString(p);
+      if (key !== undefined) walkEntry(w, key, p.value, kind, k8s, helm, depth);
+    }
+  } else {
+    for (const [key, value] of v.entries(n)) walkEntry(w, key, value, kind, k8s, helm, depth);
+  }
+}
+
+/** One entry of a map for walkTree. */
+function walkEntry(w: Walk, key: string, value: unknown, kind: ReferenceKind, k8s: boolean, helm: boolean, depth: number): void {
+  const v = w.v;
+  if (k8s) {
+    if (CONTAINER_LIST_KEYS.has(key) || key === 'steps') {
+      for (const c of v.items(value)) {
+        const img = v.get(c, 'image');
         if (img !== undefined) v.em.emit(img, kind);
-      } else if (key === 'volumes') {
-        for (const vol of v.items(value)) {
-          const ref = v.get(v.get(vol, 'image'), 'reference');
-          if (ref !== undefined) v.em.emit(ref, kind);
-        }
+      }
+    } else if (CONTAINER_KEYS.has(key)) {
+      const img = v.get(value, 'image');
+      if (img !== undefined) v.em.emit(img, kind);
+    } else if (key === 'volumes') {
+      for (const vol of v.items(value)) {
+        const ref = v.get(v.get(vol, 'image'), 'reference');
+        if (ref !== undefined) v.em.emit(ref, kind);
       }
     }
-    // A Helm image mapping is not walked further for Helm values.
-    const helmHere = helm && helmImage(w, key, value);
-    if (k8s || (helm && !helmHere)) {
-      const inner = v.em.resolve(value);
-      if (inner && (isMap(inner) || isSeq(inner))) walkTree(w, inner, kind, k8s, helm && !helmHere, depth + 1);
-    }
+  }
+  // A Helm image mapping is not walked further for Helm values.
+  const helmHere = helm && helmImage(w, key, value);
+  if (k8s || (helm && !helmHere)) {
+    const inner = v.em.resolve(value);
+    if (inner && (isMap(inner) || isSeq(inner))) walkTree(w, inner, kind, k8s, helm && !helmHere, depth + 1);
   }
 }
 
 /** Walks a Kubernetes-style object only (see walkTree); `seen` may be shared between calls. */
 function walkK8s(v: View, node: unknown, kind: ReferenceKind, seen: Set<unknown>, depth: number): void {
-  walkTree({ v, seenK8s: seen, deferred: [] }, node, kind, true, false, depth);
+  walkTree({ v, tree: v.tree, seenK8s: seen, deferred: [] }, node, kind, true, false, depth);
 }
 
 /** Kubernetes objects and the Helm values embedded in them, in one walk. */
 function walkK8sAndHelm(v: View, root: unknown, kind: ReferenceKind): void {
-  const w: Walk = { v, seenK8s: new Set(), seenHelm: new Set(), deferred: [] };
+  const w: Walk = { v, tree: v.tree, seenK8s: new Set(), seenHelm: new Set(), deferred: [] };
   walkTree(w, root, kind, true, true, 0);
   for (const emit of w.deferred) emit();
 }
@@ -503,7 +530,7 @@ function helmImage(w: Walk, key: string, value: unknown): boolean {
 
 /** Helm values only (a values file, or YAML of no known kind). */
 function helmValues(v: View, root: unknown): void {
-  const w: Walk = { v, seenHelm: new Set(), deferred: [] };
+  const w: Walk = { v, tree: v.tree, seenHelm: new Set(), deferred: [] };
   walkTree(w, root, 'helm-values', false, true, 0);
   for (const emit of w.deferred) emit();
 }
