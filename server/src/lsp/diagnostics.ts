@@ -3,7 +3,7 @@
  * stable codes (analyze.CODES), range = exactly the reference characters,
  * severity per code from settings, `data` with what quick fixes need.
  */
-import { Diagnostic } from 'vscode-languageserver/node';
+import { Diagnostic, DiagnosticSeverity } from 'vscode-languageserver/node';
 import { CODES, errorCode, findingCode, findingMessage } from '../analyze';
 import type { Finding } from '../model';
 import type { ServerPlugin } from './context';
@@ -59,7 +59,15 @@ export function imageDiagnostic(f: Finding, settings: EffectiveSettings, state: 
   return d;
 }
 
+/** Code of the one Information diagnostic on a document that looks binary. */
+export const BINARY_FILE_CODE = 'binary-file';
+export const BINARY_FILE_MESSAGE =
+  'This file looks binary (a NUL byte near the start), so it is not scanned for image references; `ar-migrate scan` skips it too ("skipped: binary file").';
+
 export function computeDiagnostics(analysis: Analysis, settings: EffectiveSettings, state: DocumentState, plugins: readonly ServerPlugin[], log?: (m: string) => void): Diagnostic[] {
+  if (analysis.binary) {
+    return [{ range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, severity: DiagnosticSeverity.Information, source: SOURCE, code: BINARY_FILE_CODE, message: BINARY_FILE_MESSAGE }];
+  }
   const out: Diagnostic[] = [];
   for (const f of analysis.findings) {
     const d = imageDiagnostic(f, settings, state, plugins, log);

@@ -38,6 +38,22 @@ export interface Analysis {
   fileKind: FileKind;
   findings: Finding[];
   errors: ExtractError[];
+  /** The text looks binary (see looksBinary): not scanned, like `ar-migrate scan` skips such files. */
+  binary?: boolean;
+}
+
+/** How far into a file the CLI scan looks for a NUL byte (workspace/walk.ts readTextFile). */
+export const BINARY_PROBE_BYTES = 8000;
+
+/**
+ * The CLI's binary test on editor text: a NUL within the first 8000 bytes of
+ * the UTF-8 encoding (U+0000 is the only character encoded with a 0 byte), so
+ * a file the scan skips as binary is skipped here too.
+ */
+export function looksBinary(text: string): boolean {
+  const i = text.indexOf('\0');
+  if (i < 0 || i >= BINARY_PROBE_BYTES) return false;
+  return Buffer.byteLength(text.slice(0, i), 'utf8') < BINARY_PROBE_BYTES;
 }
 
 export class DocumentState {
@@ -60,8 +76,16 @@ export class DocumentState {
     if (this.analysis && this.analysis.value.version === doc.version && this.analysis.settings === settings) return this.analysis.value;
     if (!this.extracted || this.extracted.version !== doc.version) {
       let result: ExtractResult;
+      const text = doc.getText();
+      if (looksBinary(text)) {
+        // never fed to the YAML/Dockerfile parsers: their errors on random bytes would be bogus
+        const value: Analysis = { version: doc.version, fileKind: 'unknown', findings: [], errors: [], binary: true };
+        this.extracted = undefined;
+        this.analysis = { settings, value };
+        return value;
+      }
       try {
-        result = this.extractor.update(this.fileName, doc.getText());
+        result = this.extractor.update(this.fileName, text);
       } catch (err) {
         result = { fileKind: 'unknown', references: [], errors: [{ line: 0, message: `internal error: ${(err as Error)?.message ?? err}` }] };
       }

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { runCli as cli } from '../../harness/cli';
 import { buildServer, LspClient, uri } from '../../harness/lspClient';
 
 describe('language server robustness (LSP over stdio)', function () {
@@ -66,6 +67,55 @@ describe('language server robustness (LSP over stdio)', function () {
       assert.ok(c.alive, c.stderr);
     });
   }
+
+  // Regression: random bytes opened as values.yaml got bogus YAML syntax errors (or nothing), and a
+  // Dockerfile with NUL bytes was analysed although `ar-migrate scan` skips it as binary.
+  it('a binary file (NUL bytes near the start) gets one Information diagnostic saying so, like the CLI skips it', async () => {
+    const c = await start();
+    // deterministic "random" bytes with NULs, decoded as an editor that opens it anyway would
+    let x = 12345;
+    const bytes = Buffer.from(Array.from({ length: 6000 }, () => ((x = (x * 1103515245 + 12345) % 2 ** 31) >> 16) & 0xff));
+    const binaryText = new TextDecoder().decode(bytes);
+    const nulLate = 'FROM nginx:1.27\n' + '#'.repeat(9000) + '\0\n';
+    const cases: [string, string, string, boolean][] = [
+      ['bin/values.yaml', binaryText, 'yaml', true],
+      ['bin/latin1.yaml', bytes.toString('latin1'), 'yaml', true],
+      ['bin/Dockerfile', 'FROM nginx:1.27\n\0\0\0garbage\n', 'dockerfile', true],
+      ['late/Dockerfile', nulLate, 'dockerfile', false],
+    ];
+    for (const [name, text, lang, binary] of cases) {
+      const file = path.join(ws, name);
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(file, name.includes('latin1') ? bytes : text);
+      const u = uri(file);
+      await c.open(u, text, lang);
+      const d = await c.waitForDiagnostics(u, () => true, 60000);
+      if (binary) {
+        assert.equal(d.length, 1, `${name}: ${JSON.stringify(d)}`);
+        assert.equal(d[0].severity, 3); // Information
+        assert.equal(d[0].code, 'binary-file');
+        assert.match(d[0].message, /looks binary/);
+        assert.equal(await hoverAt(c, u, 0, 3), null);
+      } else {
+        assert.ok(d.some((x) => x.code === 'third-party-image'), `${name}: ${JSON.stringify(d)}`);
+        assert.ok(!d.some((x) => x.code === 'binary-file'));
+      }
+      // the CLI decides the same for the file on disk
+      const r = await cli(['scan', '--json', file], ws);
+      const j = JSON.parse(r.stdout);
+      const skipped = (j.errors ?? []).some((e: { message: string }) => /binary/.test(e.message));
+      assert.equal(skipped, binary, `${name}: CLI ${r.stdout}`);
+    }
+    // replaced by text: analysed normally again, the binary note goes away
+    const u = uri(path.join(ws, 'bin/values.yaml'));
+    await c.change(u, 2, [{ text: 'apiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - image: nginx:1.27\n' }]);
+    const d = await c.waitForDiagnostics(u, (d) => d.some((x) => x.code === 'third-party-image'), 60000);
+    assert.ok(!d.some((x) => x.code === 'binary-file'), JSON.stringify(d));
+    await c.change(u, 3, [{ text: binaryText }]);
+    const again = await c.waitForDiagnostics(u, (d) => d.length === 1 && d[0].code === 'binary-file', 60000);
+    assert.equal(again[0].severity, 3);
+    assert.ok(c.alive, c.stderr);
+  });
 
   it('handles a burst of 100 incremental edits that break and fix syntax', async () => {
     const c = await start();
