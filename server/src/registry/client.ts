@@ -177,7 +177,7 @@ export function networkError(err: unknown, registry: string, what: string): Regi
   if (anyCode('CERT_HAS_EXPIRED') || anyCode('DEPTH_ZERO_SELF_SIGNED_CERT') || anyCode('SELF_SIGNED_CERT_IN_CHAIN') || anyCode('UNABLE_TO_VERIFY_LEAF_SIGNATURE') || anyCode('ERR_TLS_CERT_ALTNAME_INVALID') || /SSL|TLS|wrong version number/i.test(e?.message ?? '')) {
     return new RegistryError('NETWORK', `${what}: TLS error talking to ${registry} (${code ?? e?.message}); if it serves plain HTTP, list it with --insecure-registry ${registry}`, { registry });
   }
-  const retryable = (code !== undefined && RETRY_NET.has(code)) || (causeCode !== undefined && RETRY_NET.has(causeCode));
+  const retryable = (code !== undefined && (RETRY_NET.has(code) || code.startsWith('HPE_'))) || (causeCode !== undefined && (RETRY_NET.has(causeCode) || causeCode.startsWith('HPE_')));
   const label = code ?? causeCode ?? 'network error';
   return new RegistryError('NETWORK', `${what}: ${label} talking to ${registry}${e?.message ? ` (${redact(e.message)})` : ''}`, { registry, retryable: retryable || code === undefined });
 }
@@ -305,6 +305,12 @@ export class RegistryClient {
         headers: { 'user-agent': this.userAgent, ...headers },
         body,
         signal,
+        // undici closes the connection after every HEAD (for servers that
+        // wrongly send a body); registries do not, and a copy HEADs every
+        // blob and manifest first: keep the connection (over TLS, a new one
+        // costs handshakes). A stray body would surface as an HPE_* parse
+        // error on the next request, which is retried on a fresh connection.
+        ...(method === 'HEAD' ? { reset: false } : {}),
         dispatcher: this.dispatcher ?? (isLoopbackHost(u.hostname) ? loopbackDispatcher() : defaultDispatcher()),
       });
       const rl = parseRateLimit(res.headers);

@@ -12,6 +12,7 @@
  *    requests are made;
  *  - the target tag is written last.
  */
+import { setMaxListeners } from 'node:events';
 import { pipeline, Readable } from 'node:stream';
 import { Dispatcher } from 'undici';
 import { formatReference, NormalizedReference, parseNormalized } from '../references/reference';
@@ -362,19 +363,28 @@ async function doCopyBlob(ctx: Ctx, d: Descriptor, srcRepo: string, dstRepo: str
 
 async function uploadOnce(ctx: Ctx, d: Descriptor, srcRepo: string, dstRepo: string, location: string | undefined, what: string): Promise<void> {
   const { srcClient, dstClient, signal } = ctx;
-  if (!location) {
-    const res = await dstClient.request({
-      method: 'POST', path: `/v2/${dstRepo}/blobs/uploads/`, headers: { 'content-length': '0' },
-      scopes: [pushScope(dstRepo)], signal, what: `start upload of ${what} to ${ctx.target}`,
-    });
-    await res.body.dump().catch(() => undefined);
-    const loc = header(res, 'location');
-    if (!loc) throw new RegistryError('PROTOCOL', `start upload of ${what}: ${dstClient.registry} gave no upload Location`, { registry: dstClient.registry });
-    location = new URL(loc, res.url).toString();
-  }
-  const src = await srcClient.send({
+  // the source GET and the upload POST go out together (one round trip
+  // less per blob); the body waits, under back-pressure, for the PUT
+  const srcP = srcClient.send({
     method: 'GET', path: blobPath(srcRepo, d.digest), scopes: [pullScope(srcRepo)], signal, what, followRedirects: true,
   });
+  srcP.catch(() => undefined);
+  if (!location) {
+    try {
+      const res = await dstClient.request({
+        method: 'POST', path: `/v2/${dstRepo}/blobs/uploads/`, headers: { 'content-length': '0' },
+        scopes: [pushScope(dstRepo)], signal, what: `start upload of ${what} to ${ctx.target}`,
+      });
+      await res.body.dump().catch(() => undefined);
+      const loc = header(res, 'location');
+      if (!loc) throw new RegistryError('PROTOCOL', `start upload of ${what}: ${dstClient.registry} gave no upload Location`, { registry: dstClient.registry });
+      location = new URL(loc, res.url).toString();
+    } catch (e) {
+      srcP.then((r) => r.body.destroy(), () => undefined);
+      throw e;
+    }
+  }
+  const src = await srcP;
   const len = header(src, 'content-length');
   if (len !== undefined && Number(len) !== d.size) {
     src.body.destroy();
@@ -761,6 +771,25 @@ export interface BatchOptions extends CopyOptions {
  * remaining pulls cannot cover it.
  */
 export async function copyImages(pairs: ReadonlyArray<{ src: string; dst: string }>, opts: BatchOptions = {}): Promise<CopyOutcome[]> {
+  const outer = opts.signal;
+  if (!outer) return runBatch(pairs, opts);
+  // Every request in flight listens on the signal (undici adds a listener per
+  // request, the limiter one per waiting transfer), more than Node's default
+  // of 10 before it prints a MaxListenersExceededWarning. The batch listens
+  // on a signal of its own that follows the caller's.
+  const inner = new AbortController();
+  setMaxListeners(0, inner.signal);
+  const onAbort = () => inner.abort(outer.reason);
+  if (outer.aborted) onAbort();
+  else outer.addEventListener('abort', onAbort, { once: true });
+  try {
+    return await runBatch(pairs, { ...opts, signal: inner.signal });
+  } finally {
+    outer.removeEventListener('abort', onAbort);
+  }
+}
+
+async function runBatch(pairs: ReadonlyArray<{ src: string; dst: string }>, opts: BatchOptions): Promise<CopyOutcome[]> {
   const session = opts.session ?? new MirrorSession(opts);
   const emit = (e: ProgressEvent) => {
     try {

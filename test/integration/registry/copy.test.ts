@@ -1,4 +1,7 @@
 import * as assert from 'node:assert/strict';
+import * as diagnostics from 'node:diagnostics_channel';
+import { getEventListeners } from 'node:events';
+import { Agent } from 'undici';
 import { startRegistry, RegistryHandle } from '../../harness/registry';
 import { buildImage, getManifest, pushBuilt, pushImage, blobExists, manifestExists } from '../../harness/images';
 import { copyImage, copyImages, getDigest, MirrorSession, ProgressEvent } from '../../../server/src/registry/copy';
@@ -113,6 +116,57 @@ describe('mirror engine against real registries (no auth)', function () {
     assert.equal(d.digest, img.digest);
     assert.deepEqual(Object.keys(session.counts()[a.host.toLowerCase()]), ['HEAD']);
     await assert.rejects(getDigest(`${a.host}/src/head:nope`, { session }), (e: any) => e.code === 'MANIFEST_UNKNOWN' && e.message.includes(a.host));
+  });
+
+  it('reuses connections for HEAD requests (undici would close each one)', async () => {
+    const img = await pushImage(a.url, 'src/keepalive', 'v1', { kind: 'schema2', layers: 6, layerSize: 2_000 });
+    const dstPort = String(new URL(b.url).port);
+    let connections = 0;
+    const onConnect = (m: unknown) => {
+      const p = (m as { connectParams?: { port?: string | number; host?: string } }).connectParams;
+      if (String(p?.port) === dstPort || p?.host?.endsWith(`:${dstPort}`)) connections++;
+    };
+    diagnostics.subscribe('undici:client:connected', onConnect);
+    let heads = 0;
+    // a pool of its own: the shared one may hold connections from earlier tests
+    const dispatcher = new Agent();
+    try {
+      const session = new MirrorSession({ credentials: anonymousCredentials, jobsPerHost: 1, dispatcher });
+      const r = await copyImage(`${a.host}/src/keepalive:v1`, `${b.host}/dst/keepalive:v1`, { session });
+      assert.equal(r.targetDigest, img.digest);
+      heads = session.counts()[b.host.toLowerCase()]?.HEAD ?? 0;
+    } finally {
+      diagnostics.unsubscribe('undici:client:connected', onConnect);
+      await dispatcher.close();
+    }
+    assert.ok(heads >= 8, `HEAD requests to the target: ${heads}`);
+    assert.ok(connections > 0 && connections < heads / 2, `${connections} connections for ${heads} HEAD requests`);
+  });
+
+  it('a caller signal gets one listener, however many requests are in flight (no MaxListenersExceededWarning)', async () => {
+    await pushImage(a.url, 'src/listeners', 'v1', { kind: 'oci-index', platforms: ['linux/amd64', 'linux/arm64/v8', 'linux/arm/v7', 'linux/s390x'], layers: 4, layerSize: 20_000 });
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    const controller = new AbortController();
+    let most = 0;
+    try {
+      const r = await copyImage(`${a.host}/src/listeners:v1`, `${b.host}/dst/listeners:v1`, {
+        credentials: anonymousCredentials,
+        signal: controller.signal,
+        jobsPerHost: 8,
+        onProgress: () => {
+          most = Math.max(most, getEventListeners(controller.signal, 'abort').length);
+        },
+      });
+      assert.equal(r.blobsCopied, 4 * 5);
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    assert.equal(most, 1, 'listeners on the caller signal during the copy');
+    assert.equal(getEventListeners(controller.signal, 'abort').length, 0, 'none left after it');
+    assert.deepEqual(warnings.filter((w) => w.name === 'MaxListenersExceededWarning').map((w) => w.message), []);
   });
 
   it('copies a batch in parallel and reports each image', async () => {
