@@ -54,7 +54,9 @@ Pull counts and hand-off:
   --exit-zero               exit 0 even when third-party references are found
   -h, --help                this help
 
-Exit status: 0 no third-party reference, 1 some found, 2 usage error.
+Exit status: 0 no third-party reference, 1 some found, 2 usage error. Problems
+(unreadable or binary files, broken YAML, invalid references) are reported on
+stderr (in "errors" with --json) but do not change the exit status.
 `;
 
 export interface JsonFinding {
@@ -258,8 +260,11 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   } else if (values.json) {
     const findings = rows.map((r) => (pulls ? { ...toJson(r), pulls: pulls.get(r.finding) ?? null } : toJson(r)));
     io.stdout.write(JSON.stringify({ findings, errors }, null, 2) + '\n');
+    // exit 0 can hide them: one line a person sees in a CI log
+    if (errors.length) io.stderr.write(`ar-migrate scan: ${plural(errors.length, 'problem')}, listed in "errors" of the JSON output (${PROBLEMS_NOTE})\n`);
   } else if (values.sarif) {
     io.stdout.write(JSON.stringify(toSarif(rows, invalid, result, io.cwd), null, 2) + '\n');
+    if (errors.length) io.stderr.write(`ar-migrate scan: ${plural(errors.length, 'problem')}, listed in the SARIF results (${PROBLEMS_NOTE})\n`);
   } else {
     writeTable(io, rows, Boolean(values.all), pulls);
     for (const e of errors) io.stderr.write(`${e.file}${e.line ? `:${e.line}` : ''}: ${e.message}\n`);
@@ -330,6 +335,9 @@ function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
+/** Why problems matter although the exit status ignores them (see docs/scan.md). */
+const PROBLEMS_NOTE = 'references in those places may be missing; problems do not change the exit status';
+
 function writeSummary(
   io: CliIO,
   s: { rows: Row[]; thirdParty: Row[]; built: number; firstParty: number; ignored: number; errors: number; result: ScanResult; all: boolean; config: ProjectConfig },
@@ -338,8 +346,10 @@ function writeSummary(
   const images = new Set(s.thirdParty.map((r) => r.finding.ref!.name)).size;
   const registries = [...new Set(s.thirdParty.map((r) => r.finding.registry!))];
   const out: string[] = [''];
+  const problems = `${plural(s.errors, 'problem')} reported above on stderr (${PROBLEMS_NOTE}).`;
   if (s.result.filesRead === 0) {
     out.push('No Dockerfile, Containerfile or YAML file found. Give the directory of your manifests: ar-migrate scan PATH');
+    if (s.errors) out.push(problems);
     io.stdout.write(out.join('\n') + '\n');
     return;
   }
@@ -354,8 +364,8 @@ function writeSummary(
   if (s.firstParty && !s.all && s.thirdParty.length) extra.push(`${s.firstParty} first-party not shown (--all)`);
   if (s.built) extra.push(`${s.built} built here, not pulled`);
   if (s.ignored) extra.push(`${s.ignored} ignored`);
-  if (s.errors) extra.push(`${plural(s.errors, 'problem')} reported above`);
   if (extra.length) out.push(extra.join('; ') + '.');
+  if (s.errors) out.push(problems);
   if (s.thirdParty.length) {
     const target = s.config.target ?? 'LOCATION-docker.pkg.dev/PROJECT/REPOSITORY';
     out.push(

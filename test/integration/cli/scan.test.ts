@@ -39,6 +39,44 @@ describe('ar-migrate scan', function () {
   });
   afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
+  // The contract: exit 0 no third-party reference, 1 some, 2 usage error. Problems (broken YAML,
+  // invalid references, binary files) do not change it, but they must be visible in every mode.
+  it('problems without a third-party reference: exit 0, each problem named FILE:LINE on stderr / in "errors", and said in the summary', async () => {
+    write(tmp, {
+      'broken.yaml': 'apiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - image: [broken\n',
+      'invalid.yaml': 'apiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - image: "Nginx:BAD TAG"\n    - image: us-docker.pkg.dev/p/r/app:1\n',
+    });
+    const table = await scan([], tmp);
+    assert.equal(table.code, 0, table.stderr);
+    assert.match(table.stderr, /^broken\.yaml:\d+: invalid YAML/m);
+    assert.match(table.stderr, /^invalid\.yaml:5: Invalid image reference "Nginx:BAD TAG"/m);
+    assert.match(table.stdout, /No third-party image references in 2 files scanned/);
+    assert.match(table.stdout, /2 problems reported above on stderr \(references in those places may be missing; problems do not change the exit status\)/);
+
+    const json = await scan(['--json'], tmp);
+    assert.equal(json.code, 0, json.stderr);
+    const out = JSON.parse(json.stdout);
+    assert.deepEqual(out.findings, []);
+    assert.deepEqual(out.errors.map((e: { file: string; line: number }) => `${e.file}:${e.line > 0}`).sort(), ['broken.yaml:true', 'invalid.yaml:true']);
+    assert.match(json.stderr, /^ar-migrate scan: 2 problems, listed in "errors" of the JSON output/);
+
+    const sarif = await scan(['--sarif'], tmp);
+    assert.equal(sarif.code, 0);
+    const ids = JSON.parse(sarif.stdout).runs[0].results.map((r: { ruleId: string }) => r.ruleId).sort();
+    assert.deepEqual(ids, ['invalid-image-reference', 'yaml-parse-error']);
+    assert.match(sarif.stderr, /2 problems, listed in the SARIF results/);
+
+    // with a third-party reference as well: 1, problems still reported
+    write(tmp, { 'Dockerfile': 'FROM nginx:1.27\n' });
+    const both = await scan([], tmp);
+    assert.equal(both.code, 1);
+    assert.match(both.stderr, /invalid\.yaml:5:/);
+    assert.match(both.stdout, /2 problems reported above on stderr/);
+    // --exit-zero keeps 0; a usage error stays 2
+    assert.equal((await scan(['--exit-zero'], tmp)).code, 0);
+    assert.equal((await scan(['--json', '--sarif'], tmp)).code, 2);
+  });
+
   it('--json: findings with relative paths, 1-based UTF-16 columns (end exclusive), kinds; exit 1', async () => {
     write(tmp, {
       'app/Dockerfile': 'FROM node:20 AS b\nFROM us-docker.pkg.dev/p/r/base:1\n',
