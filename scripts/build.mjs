@@ -81,26 +81,56 @@ function cliSplit(fromDir, isDispatcher) {
 }
 
 /**
- * undici's client.js requires its HTTP/2 client (client-h2.js) at load, and
- * that file requires node:http2 at its top, which pulls in tls, fs/promises
- * and readline: about 15 ms of every CLI run that talks to a registry
- * (docs/cli-startup.md), although our clients never negotiate HTTP/2. This
- * makes that require lazy in the CLI command bundles: client-h2.js (and
- * node:http2) load on the first HTTP/2 connection. If undici's source no
- * longer matches, the bundle is built unchanged and the build says so.
+ * Start-up time of the CLI commands that talk to registries
+ * (docs/cli-startup.md): undici requires, at load, modules our clients rarely
+ * or never use. In the CLI command bundles these requires are made lazy:
+ *  - client.js requires its HTTP/2 client (client-h2.js), whose top requires
+ *    node:http2 with tls, fs/promises and readline (about 15 ms); our clients
+ *    never negotiate HTTP/2, so it loads on the first HTTP/2 connection;
+ *  - client.js and core/util.js require node:http (about 6 ms) only for
+ *    http.maxHeaderSize (a default, read when a Client is made without
+ *    maxHeaderSize) and for an IncomingMessage check in destroy().
+ * Each patch matches undici's source exactly; when a newer undici no longer
+ * matches, that file is bundled unchanged and the build says so.
  */
-const lazyUndiciH2 = {
-  name: 'lazy-undici-h2',
+const UNDICI_LAZY_PATCHES = [
+  {
+    file: /[\\/]undici[\\/]lib[\\/]dispatcher[\\/]client\.js$/,
+    edits: [
+      ["const connectH2 = require('./client-h2.js')", "const connectH2 = (...args) => require('./client-h2.js')(...args)"],
+      ["const http = require('node:http')", "let lazyHttp\nconst http = { get maxHeaderSize () { return (lazyHttp ??= require('node:http')).maxHeaderSize } }"],
+      [
+        /const getDefaultNodeMaxHeaderSize = http &&[^;]*?http\.maxHeaderSize invalid'\) \}\n/,
+        "const getDefaultNodeMaxHeaderSize = () => {\n  const size = http.maxHeaderSize\n  if (size && Number.isInteger(size) && size > 0) return size\n  throw new InvalidArgumentError('http module not available or http.maxHeaderSize invalid')\n}\n",
+      ],
+    ],
+  },
+  {
+    file: /[\\/]undici[\\/]lib[\\/]core[\\/]util\.js$/,
+    edits: [
+      ["const { IncomingMessage } = require('node:http')", 'let IncomingMessage'],
+      ['Object.getPrototypeOf(stream).constructor === IncomingMessage', "Object.getPrototypeOf(stream).constructor === (IncomingMessage ??= require('node:http').IncomingMessage)"],
+    ],
+  },
+];
+
+const lazyUndici = {
+  name: 'lazy-undici',
   setup(build) {
-    build.onLoad({ filter: /[\\/]undici[\\/]lib[\\/]dispatcher[\\/]client\.js$/ }, async (args) => {
-      const text = await fs.readFile(args.path, 'utf8');
-      const eager = "const connectH2 = require('./client-h2.js')";
-      if (!text.includes(eager)) {
-        console.warn(`lazy-undici-h2: ${args.path} no longer requires client-h2.js as expected; HTTP/2 stays eagerly loaded`);
-        return undefined;
-      }
-      return { contents: text.replace(eager, "const connectH2 = (...args) => require('./client-h2.js')(...args)"), loader: 'js' };
-    });
+    for (const patch of UNDICI_LAZY_PATCHES) {
+      build.onLoad({ filter: patch.file }, async (args) => {
+        let text = await fs.readFile(args.path, 'utf8');
+        for (const [from, to] of patch.edits) {
+          const next = text.replace(from, to);
+          if (next === text) {
+            console.warn(`lazy-undici: ${args.path} no longer matches ${from}; bundled unchanged`);
+            return undefined;
+          }
+          text = next;
+        }
+        return { contents: text, loader: 'js' };
+      });
+    }
   },
 };
 
@@ -111,11 +141,13 @@ const entries = [
   { entryPoints: ['server/src/cli/io.ts'], outfile: 'dist/cli/io.js' },
   // Worker thread of the parallel scan (server/src/workspace/scan.ts finds it next to or above its bundle).
   { entryPoints: ['server/src/workspace/scanWorker.ts'], outfile: 'dist/scanWorker.js' },
+  // I/O thread of the scan (walk + reads while the calling thread extracts).
+  { entryPoints: ['server/src/workspace/scanIoWorker.ts'], outfile: 'dist/scanIoWorker.js' },
   ...SHARED_PACKAGES.map((name) => ({ entryPoints: [sharedPackagePath(name)], outfile: `dist/${sharedFile(name)}`, plugins: [cliSplit('cli', false)] })),
   ...COMMAND_MODULES.map((name) => ({
     entryPoints: [`server/src/cli/${name}.ts`],
     outfile: `dist/cli/${name}.js`,
-    plugins: [cliSplit('cli', false), lazyUndiciH2],
+    plugins: [cliSplit('cli', false), lazyUndici],
   })),
 ];
 

@@ -99,11 +99,24 @@ const RETRY_NET = new Set([
 // V8 flag: the CLI's mirror/migrate entry sets it (preferBaselineWasm in
 // ./memory), so loading this module does not change the language server.
 
+/**
+ * Response header limit: undici's default is Node's http.maxHeaderSize
+ * (16 KiB), and reading it loads node:http, which the CLI bundles otherwise
+ * skip (docs/cli-startup.md). Registries behind CDNs can send large headers,
+ * so 64 KiB, unless the user set --max-http-header-size for Node.
+ */
+function maxHeaderSize(): number | undefined {
+  const flag = '--max-http-header-size';
+  if (process.execArgv.some((a) => a.startsWith(flag)) || (process.env.NODE_OPTIONS ?? '').includes(flag)) return undefined;
+  return 64 << 10;
+}
+
 const AGENT_OPTIONS = {
   keepAliveTimeout: 10_000,
   headersTimeout: 120_000,
   bodyTimeout: 120_000,
   connect: { timeout: 30_000 },
+  maxHeaderSize: maxHeaderSize(),
 };
 
 let sharedAgent: Dispatcher | undefined;

@@ -67,7 +67,7 @@ describe('CLI start-up: per-command bundles', function () {
     assert.deepEqual(r.loaded, ['cli.js', path.join('cli', 'io.js'), path.join('cli', 'mirror.js')]);
   });
 
-  it('mirror loads no HTTP/2, child_process or crypto module at start-up (they load when first needed)', function () {
+  it('mirror loads no http, http2, child_process or crypto module at start-up (they load when first needed)', function () {
     // process.moduleLoadList names every built-in module the process loaded
     const probe = `
       process.on('exit', () => {
@@ -83,7 +83,7 @@ describe('CLI start-up: per-command bundles', function () {
     assert.ok(m, r.stderr);
     const builtins: string[] = JSON.parse(m[1]);
     assert.ok(builtins.includes('net'), 'the probe sees the modules undici loads');
-    for (const mod of ['http2', 'child_process', 'crypto', 'tls']) assert.ok(!builtins.includes(mod), `mirror loaded node:${mod} at start-up`);
+    for (const mod of ['http2', 'http', 'child_process', 'crypto', 'tls']) assert.ok(!builtins.includes(mod), `mirror loaded node:${mod} at start-up`);
   });
 
   for (const cmd of COMMANDS) {
