@@ -40,8 +40,9 @@ Walking:
   --exclude GLOB            skip paths matching GLOB, relative to PATH (repeatable)
   --no-default-excludes     also walk ${DEFAULT_SKIP_DIRS.slice(0, 6).join(', ')}, ...
   --max-file-size BYTES     skip larger files (default ${DEFAULT_MAX_FILE_SIZE})
-  --jobs N                  worker threads for large trees (default: one per idle CPU core
-                            beyond the first, by load average; 0: none)
+  --jobs N                  N worker threads that also extract (for many cores); default:
+                            one I/O thread walks and reads while this one extracts;
+                            0: a single thread. The output is the same either way
 
 Pull counts and hand-off:
   --pulls-from SOURCE       add pull counts to each reference: a log export file (\`gcloud logging

@@ -5,14 +5,13 @@
  * come back in `errors`, naming the file (and line).
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { analyze } from '../analyze';
 import { extractReferences } from '../extract';
 import type { ExtractResult, FileKind, Finding } from '../model';
 import type { Policy } from '../references/policy';
-import { abortError, readTextFile, ReadResult, walk, WalkedFile, WalkOptions } from './walk';
+import { abortError, readTextFile, ReadResult, walk, WalkedFile, WalkOptions, WalkProblem } from './walk';
 
 export { readTextFile };
 
@@ -50,16 +49,23 @@ export interface ScanOptions extends WalkOptions {
   /** Called after each file (progress). */
   onProgress?: (done: number, total: number, file: string) => void;
   /**
-   * Read and extract in worker threads when there are at least
-   * PARALLEL_MIN_FILES files: `true` for one worker per idle core beyond this
-   * thread's (by the 1-minute load average; none on a busy machine), or a
-   * number of workers. Needs the worker
-   * bundle (dist/scanWorker.js, or `workerScript`); without it the scan runs
-   * in this thread. The result is the same either way.
+   * Use other threads; the result is the same either way.
+   * - `true`: one I/O thread walks the tree and reads the files (directory
+   *   listing and file reads are a third of a scan) while this thread
+   *   extracts as the texts arrive. Needs dist/scanIoWorker.js (or
+   *   `ioWorkerScript`); without it, or if that thread fails, the scan runs in
+   *   this thread.
+   * - a number N >= 1: N worker threads read and extract too, once the walk
+   *   (in this thread) has found PARALLEL_MIN_FILES files. Each worker loads
+   *   and warms up the extractors, which pays off only with cores to spare:
+   *   on 2 cores it cost more CPU than it saved. Needs dist/scanWorker.js (or
+   *   `workerScript`).
    */
   parallel?: boolean | number;
-  /** The worker script (default: scanWorker.js next to this bundle or one directory up). */
+  /** The extraction worker script (default: scanWorker.js next to this bundle or one directory up). */
   workerScript?: string;
+  /** The I/O thread's script (default: scanIoWorker.js next to this bundle or one directory up). */
+  ioWorkerScript?: string;
 }
 
 /** Fewer files than this are scanned in the calling thread (workers cost ~100 ms to start). */
@@ -100,51 +106,32 @@ export function scanText(fileName: string, text: string, policy: Policy): { file
 /** What one file gave: a read problem, or the scan of its text. */
 type FileOutcome = { read: Exclude<ReadResult, { text: string }> } | { scan: FileScan & { text?: string } } | { crashed: string };
 
-/** The worker bundle, when there is one. */
-function findWorkerScript(explicit?: string): string | undefined {
-  const candidates = explicit ? [explicit] : [path.join(__dirname, 'scanWorker.js'), path.join(__dirname, '..', 'scanWorker.js')];
+/** A worker bundle (`name` next to this bundle or one directory up), when there is one. */
+function findScript(name: string, explicit?: string): string | undefined {
+  const candidates = explicit ? [explicit] : [path.join(__dirname, name), path.join(__dirname, '..', name)];
   return candidates.find((c) => fs.existsSync(c));
 }
 
-/** Workers for `parallel: true`: one per core beyond this thread's, at most MAX_AUTO_WORKERS. */
-export const MAX_AUTO_WORKERS = 3;
-
 function workerCount(parallel: boolean | number | undefined): number {
-  if (!parallel) return 0;
-  if (typeof parallel === 'number') return Math.max(0, Math.floor(parallel));
-  // Each worker loads and warms up the extractors (~0.1 s of CPU), which a large tree
-  // repays many times over; beyond a few workers the walk in this thread is the limit.
-  const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
-  return Math.max(0, Math.min(cores - 1, MAX_AUTO_WORKERS));
+  return typeof parallel === 'number' ? Math.max(0, Math.floor(parallel)) : 0;
 }
 
-export async function scanPaths(roots: readonly string[], options: ScanOptions): Promise<ScanResult> {
-  const scanHere = (f: WalkedFile): FileOutcome => {
-    const r = options.override?.(f.path);
-    if (r) return { scan: r };
-    const read = readTextFile(f.path, options.maxFileSize);
-    if (!('text' in read)) return { read };
-    const scan = scanText(f.path, read.text, options.policy);
-    return { scan: options.keepText ? { ...scan, text: read.text } : scan };
-  };
-  // Workers read from disk: not with documents held elsewhere (`override`). They start once the
-  // walk has found PARALLEL_MIN_FILES files and take batches while it goes on.
-  const nWorkers = options.override ? 0 : workerCount(options.parallel);
-  const script = nWorkers > 0 ? findWorkerScript(options.workerScript) : undefined;
-  const pool = script ? new ScanPool(script, nWorkers, options, scanHere) : undefined;
-  let walked: Awaited<ReturnType<typeof walk>>;
-  try {
-    walked = await walk(roots, pool ? { ...options, onFile: (f) => pool.add(f) } : options);
-  } catch (err) {
-    pool?.close();
-    throw err;
+/** Files and problems collected in walk order (shared by every way of scanning). */
+class Results {
+  readonly files: ScannedFile[] = [];
+  readonly fileErrors: ScanError[] = [];
+  private readonly roots: Set<string>;
+  constructor(
+    roots: readonly string[],
+    private readonly keepText: boolean | undefined,
+  ) {
+    this.roots = new Set(roots);
   }
-  const files: ScannedFile[] = [];
-  const errors: ScanError[] = walked.problems.map((p) => ({ path: p.path, message: p.message }));
-  // Files named on the command line: say why one gave nothing instead of passing over it.
-  const explicitFiles = new Set(roots.filter((r) => walked.files.some((f) => f.path === r)));
-  const record = (f: WalkedFile, o: FileOutcome) => {
-    const explicit = explicitFiles.has(f.path);
+
+  record(f: WalkedFile, o: FileOutcome): void {
+    const { files, fileErrors: errors } = this;
+    // A file named on the command line (a root that is a file): say why it gave nothing instead of passing over it.
+    const explicit = this.roots.has(f.path);
     if ('crashed' in o) {
       errors.push({ path: f.path, message: o.crashed });
       return;
@@ -155,15 +142,46 @@ export async function scanPaths(roots: readonly string[], options: ScanOptions):
       return;
     }
     const r = o.scan;
-    if (r.fileKind !== 'unknown') files.push({ path: f.path, fileKind: r.fileKind, findings: r.findings, ...(options.keepText ? { text: r.text } : {}) });
+    if (r.fileKind !== 'unknown') files.push({ path: f.path, fileKind: r.fileKind, findings: r.findings, ...(this.keepText ? { text: r.text } : {}) });
     else if (explicit) errors.push({ path: f.path, message: 'skipped: neither a Dockerfile nor YAML (by name or content)' });
     for (const e of r.errors) errors.push({ path: f.path, line: e.line, message: e.message });
+  }
+
+  /** The scan result: walk problems first, then each file's problems in walk order. */
+  result(problems: readonly WalkProblem[], filesRead: number): ScanResult {
+    return { files: this.files, errors: [...problems.map((p) => ({ path: p.path, message: p.message })), ...this.fileErrors], filesRead };
+  }
+}
+
+export async function scanPaths(roots: readonly string[], options: ScanOptions): Promise<ScanResult> {
+  const scanHere = (f: WalkedFile): FileOutcome => {
+    const r = options.override?.(f.path);
+    if (r) return { scan: r };
+    return scanRead(f.path, readTextFile(f.path, options.maxFileSize), options);
   };
+  // Extraction workers read from disk: not with documents held elsewhere (`override`). They start
+  // once the walk has found PARALLEL_MIN_FILES files and take batches while it goes on.
+  const nWorkers = options.override ? 0 : workerCount(options.parallel);
+  if (options.parallel === true) {
+    const io = findScript('scanIoWorker.js', options.ioWorkerScript);
+    const viaIo = io ? await scanWithIoThread(roots, options, io) : undefined;
+    if (viaIo) return viaIo;
+  }
+  const script = nWorkers > 0 ? findScript('scanWorker.js', options.workerScript) : undefined;
+  const pool = script ? new ScanPool(script, nWorkers, options, scanHere) : undefined;
+  let walked: Awaited<ReturnType<typeof walk>>;
+  try {
+    walked = await walk(roots, pool ? { ...options, onFile: (f) => pool.add(f) } : options);
+  } catch (err) {
+    pool?.close();
+    throw err;
+  }
+  const results = new Results(roots, options.keepText);
 
   if (pool?.started) {
     const outcomes = await pool.finish();
-    walked.files.forEach((f, i) => record(f, outcomes[i]));
-    return { files, errors, filesRead: walked.files.length };
+    walked.files.forEach((f, i) => results.record(f, outcomes[i]));
+    return results.result(walked.problems, walked.files.length);
   }
   pool?.close();
 
@@ -173,9 +191,100 @@ export async function scanPaths(roots: readonly string[], options: ScanOptions):
     done++;
     options.onProgress?.(done, walked.files.length, f.path);
     if (done % 64 === 0) await new Promise<void>((resolve) => setImmediate(resolve)); // progress, signals, other requests
-    record(f, scanHere(f));
+    results.record(f, scanHere(f));
   }
-  return { files, errors, filesRead: done };
+  return results.result(walked.problems, done);
+}
+
+/** A file's outcome from what reading it gave. */
+function scanRead(file: string, read: ReadResult, options: ScanOptions): FileOutcome {
+  if (!('text' in read)) return { read };
+  const scan = scanText(file, read.text, options.policy);
+  return { scan: options.keepText ? { ...scan, text: read.text } : scan };
+}
+
+/** @internal Messages of the I/O thread (scanIoWorker.ts). */
+export type IoWorkerMessage = { files: string[]; reads: ReadResult[] } | { done: true; problems: WalkProblem[] } | { failed: string };
+/** @internal */
+export interface IoWorkerData {
+  roots: string[];
+  skipDirs?: string[];
+  exclude?: string[];
+  maxFiles?: number;
+  maxFileSize?: number;
+}
+
+/**
+ * `parallel: true`: the I/O thread walks and reads, in walk order; this thread
+ * extracts each batch as it arrives. (Giving that thread the Dockerfiles too
+ * was measured slower: its bundle grows and its start is later.) Undefined when that thread cannot do the
+ * job (failed to start, died): the caller then scans in this thread, so a
+ * result is never partial.
+ */
+async function scanWithIoThread(roots: readonly string[], options: ScanOptions, script: string): Promise<ScanResult | undefined> {
+  const data: IoWorkerData = {
+    roots: [...roots],
+    skipDirs: options.skipDirs ? [...options.skipDirs] : undefined,
+    exclude: options.exclude ? [...options.exclude] : undefined,
+    maxFiles: Number.isFinite(options.maxFiles) ? options.maxFiles : undefined,
+    maxFileSize: options.maxFileSize,
+  };
+  let worker: Worker;
+  try {
+    worker = new Worker(script, { workerData: data });
+  } catch {
+    return undefined;
+  }
+  const inbox: IoWorkerMessage[] = [];
+  let lost = false;
+  let wake: (() => void) | undefined;
+  const poke = () => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  worker.on('message', (m: IoWorkerMessage) => {
+    inbox.push(m);
+    poke();
+  });
+  worker.on('error', () => {
+    lost = true;
+    poke();
+  });
+  worker.on('exit', () => {
+    lost = true;
+    poke();
+  });
+  options.signal?.addEventListener('abort', poke);
+  const results = new Results(roots, options.keepText);
+  let seen = 0;
+  let done = 0;
+  try {
+    for (;;) {
+      if (options.signal?.aborted) throw abortError();
+      const m = inbox.shift();
+      if (!m) {
+        if (lost) return undefined;
+        await new Promise<void>((resolve) => (wake = resolve));
+        continue;
+      }
+      if ('failed' in m) return undefined;
+      if ('done' in m) return results.result(m.problems, done);
+      seen += m.files.length;
+      for (let i = 0; i < m.files.length; i++) {
+        const file = m.files[i];
+        const r = options.override?.(file);
+        results.record({ path: file }, r ? { scan: r } : scanRead(file, m.reads[i], options));
+        done++;
+        options.onProgress?.(done, seen, file);
+      }
+      // Progress, signals and other requests between batches.
+      if (inbox.length === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  } finally {
+    options.signal?.removeEventListener('abort', poke);
+    void worker.terminate();
+  }
 }
 
 /** Batches queued at a worker at once: it starts the next one without waiting for this thread. */

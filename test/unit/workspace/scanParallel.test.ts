@@ -56,6 +56,81 @@ function makeTree(root: string, n: number) {
   }
 }
 
+describe('scanPaths with the I/O thread (parallel: true)', function () {
+  this.timeout(180000);
+  let tmp: string;
+  let io: string;
+  const policy = new Policy({ firstPartyRegistries: ['ghcr.io/o/**'], ignoredImages: ['docker.io/library/redis:7.1'] });
+  const common = () => ({ policy, maxFileSize: 2048, keepText: true });
+
+  before(async function () {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'arm-scanio-'));
+    io = path.join(tmp, 'scanIoWorker.js');
+    await esbuild.build({ entryPoints: [path.join(ROOT, 'server/src/workspace/scanIoWorker.ts')], bundle: true, platform: 'node', target: 'node20', format: 'cjs', outfile: io, logLevel: 'warning' });
+    makeTree(path.join(tmp, 'tree'), 400);
+    write(tmp, 'tree/node_modules/x/Dockerfile', 'FROM skipped:1\n');
+    write(tmp, 'tree/notes.txt', 'FROM alpine:3\n');
+  });
+  after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+  it('gives the sequential result exactly, with every walk option and explicit files', async function () {
+    const variants: object[] = [{}, { exclude: ['svc3/**', '**/values.yml'] }, { skipDirs: [] }, { maxFiles: 100 }, { maxFileSize: 100 }];
+    for (const v of variants) {
+      const roots = [path.join(tmp, 'tree'), path.join(tmp, 'tree/notes.txt'), path.join(tmp, 'missing')];
+      const seq = await scanPaths(roots, { ...common(), ...v });
+      let progress = 0;
+      const par = await scanPaths(roots, { ...common(), ...v, parallel: true, ioWorkerScript: io, onProgress: (done, total) => (progress = Math.max(progress, done), assert.ok(done <= total)) });
+      assert.ok(seq.files.length > 50, `${seq.files.length} files`);
+      assert.deepStrictEqual(par, seq, JSON.stringify(v));
+      assert.strictEqual(progress, seq.filesRead);
+    }
+  });
+
+  it('documents held elsewhere (override) win over the disk', async function () {
+    const roots = [path.join(tmp, 'tree')];
+    const target = (await walk(roots)).files[5].path;
+    const override = (f: string) => (f === target ? { fileKind: 'dockerfile' as const, findings: [], errors: [{ line: 0, message: 'from memory' }], text: 'FROM x' } : undefined);
+    const seq = await scanPaths(roots, { ...common(), override });
+    const par = await scanPaths(roots, { ...common(), override, parallel: true, ioWorkerScript: io });
+    assert.deepStrictEqual(par, seq);
+    assert.ok(par.errors.some((e) => e.path === target && e.message === 'from memory'));
+  });
+
+  it('an I/O thread that fails to start, fails, or dies half-way: the same result from this thread', async function () {
+    const roots = [path.join(tmp, 'tree')];
+    const seq = await scanPaths(roots, common());
+    const broken = path.join(tmp, 'broken.js');
+    fs.writeFileSync(broken, `throw new Error('boom');\n`);
+    const failing = path.join(tmp, 'failing.js');
+    fs.writeFileSync(failing, `require('node:worker_threads').parentPort.postMessage({ failed: 'walk failed' });\n`);
+    const dying = path.join(tmp, 'dying.js');
+    // Forwards the real thread's first batch, then exits before the walk is over.
+    fs.writeFileSync(
+      dying,
+      `const wt = require('node:worker_threads');
+const real = wt.parentPort.postMessage.bind(wt.parentPort);
+let n = 0;
+wt.parentPort.postMessage = (m) => { real(m); if (++n === 2) process.exit(3); };
+require(${JSON.stringify(io)});
+`,
+    );
+    for (const script of [broken, failing, dying, path.join(tmp, 'missing.js')]) {
+      const par = await scanPaths(roots, { ...common(), parallel: true, ioWorkerScript: script });
+      assert.deepStrictEqual(par, seq, path.basename(script));
+    }
+  });
+
+  it('is cancellable', async function () {
+    const ac = new AbortController();
+    const p = scanPaths([path.join(tmp, 'tree')], { ...common(), parallel: true, ioWorkerScript: io, signal: ac.signal, onProgress: (done) => done >= 20 && ac.abort() });
+    await assert.rejects(p, (e: Error) => e.name === 'AbortError');
+    const ac2 = new AbortController();
+    const p2 = scanPaths([path.join(tmp, 'tree')], { ...common(), parallel: true, ioWorkerScript: io, signal: ac2.signal });
+    setImmediate(() => ac2.abort());
+    await assert.rejects(p2, (e: Error) => e.name === 'AbortError');
+  });
+});
+
 describe('scanPaths in worker threads', function () {
   this.timeout(180000);
   let tmp: string;
