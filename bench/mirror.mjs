@@ -1,4 +1,4 @@
-// Mirror bench: our copier (dist/cli.js mirror, as a child process) vs
+// Mirror bench: our copier (bin/ar-migrate.js mirror, as a child process) vs
 // `skopeo copy --all`, between two loopback docker-registry instances
 // started here. Prints a table of wall times, ratios, digests and peak RSS.
 //
@@ -6,7 +6,14 @@
 //   (b) the same copy again: the destination already has everything
 //   (c) one 300 MiB layer (peak RSS of our copier must stay <= 100 MB)
 //
-// Env: BENCH_REPS (default 3) runs per tool for a/b, BENCH_REPS_C (default 2) for c;
+// Both tools run as a user runs them: ours is `node bin/ar-migrate.js mirror`
+// (the installed command), skopeo is the Debian binary, each a child process
+// with the same environment, interleaved (the order alternates per round).
+// Every figure is a median; the wall-time spread (min-max) and CPU time
+// (user+sys, GNU time) are shown too, as wall time is noisy on a shared machine.
+//
+// Env: BENCH_REPS (default 5) rounds per tool for a, each followed by
+//      BENCH_REPS_B (default 3) runs of b; BENCH_REPS_C (default 2) for c;
 //      BENCH_LAYER_MIB (20), BENCH_BIG_MIB (300) to scale down on a busy machine.
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -19,7 +26,9 @@ import { headDigest, pushIndex, pushSingle } from './mirror/images.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const cli = path.join(root, 'dist', 'cli.js');
-const REPS = Number(process.env.BENCH_REPS ?? 3);
+const bin = path.join(root, 'bin', 'ar-migrate.js');
+const REPS = Number(process.env.BENCH_REPS ?? 5);
+const REPS_B = Math.max(1, Number(process.env.BENCH_REPS_B ?? 3));
 const REPS_C = Number(process.env.BENCH_REPS_C ?? 2);
 const LAYER = Number(process.env.BENCH_LAYER_MIB ?? 20) * 1024 * 1024;
 const BIG = Number(process.env.BENCH_BIG_MIB ?? 300) * 1024 * 1024;
@@ -31,14 +40,14 @@ if (!fs.existsSync(cli)) {
 }
 
 /** Runs a command; returns wall seconds, peak RSS (MB, from GNU time when present), exit code, output. */
-function measure(cmd, args) {
+function measure(cmd, args, env = process.env) {
   return new Promise((resolve) => {
     const tmp = path.join(os.tmpdir(), `armig-bench-time-${process.pid}-${Math.random().toString(36).slice(2)}`);
     const useTime = fs.existsSync(TIME_BIN);
     const argv = useTime ? ['-f', '%M %U %S', '-o', tmp, cmd, ...args] : args;
     const bin = useTime ? TIME_BIN : cmd;
     const t0 = process.hrtime.bigint();
-    const child = spawn(bin, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HOME: process.env.HOME ?? os.homedir() } });
+    const child = spawn(bin, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...env, HOME: env.HOME ?? os.homedir() } });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));
@@ -72,8 +81,10 @@ async function loadEngine() {
   return engine;
 }
 
-const ours = (src, dst) => measure(process.execPath, [cli, 'mirror', src, dst, '--json']);
+const ours = (src, dst) => measure(process.execPath, [bin, 'mirror', src, dst, '--json']);
 const skopeo = (src, dst) => measure('skopeo', ['copy', '--all', '--quiet', '--src-tls-verify=false', '--dest-tls-verify=false', `docker://${src}`, `docker://${dst}`]);
+
+const spread = (xs) => `${Math.min(...xs).toFixed(2)}-${Math.max(...xs).toFixed(2)}`;
 
 function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
@@ -110,6 +121,8 @@ async function run() {
         digestsOk[scenario] = false;
       }
       runs[scenario][tool].push(r);
+      // retries are part of the measured time; say so when one happened
+      if (tool === 'ours' && /^\s*retry \d+ in /m.test(r.err)) console.error(`(${scenario}) ours retried a request:\n${r.err.split('\n').filter((l) => /retry \d+ in /.test(l)).join('\n')}`);
     };
     // A fresh destination registry for every run: skopeo remembers where it
     // pushed blobs (blob-info cache) and would mount them on a later run to
@@ -127,8 +140,10 @@ async function run() {
         const fn = tool === 'ours' ? ours : skopeo;
         console.error(`(a) ${tool} run ${i + 1}/${REPS}`);
         await check('a', tool, await fn(`${src.host}/bench/multi:v1`, `${dst.host}/${repo}:v1`), repo, digestA);
-        console.error(`(b) ${tool} run ${i + 1}/${REPS}`);
-        await check('b', tool, await fn(`${src.host}/bench/multi:v1`, `${dst.host}/${repo}:v1`), repo, digestA);
+        for (let j = 0; j < REPS_B; j++) {
+          console.error(`(b) ${tool} run ${i * REPS_B + j + 1}/${REPS * REPS_B}`);
+          await check('b', tool, await fn(`${src.host}/bench/multi:v1`, `${dst.host}/${repo}:v1`), repo, digestA);
+        }
       }
     }
     // the same copies through the library API, inside this process (how the
@@ -158,14 +173,20 @@ async function run() {
       }
     }
 
-    // reference: the floor of any Node process and the load of our bundle
+    // reference: the floor of any Node process (with this environment, and
+    // without NODE_EXTRA_CA_CERTS, which Node 20 parses at every start when
+    // set) and the dispatcher alone; interleaved, 7 runs each
     const floor = [];
+    const floorNoCa = [];
     const load = [];
-    for (let i = 0; i < 3; i++) {
-      floor.push((await measure(process.execPath, ['-e', '0'])).secs);
-      load.push((await measure(process.execPath, [cli, '--version'])).secs);
+    const withoutCa = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_EXTRA_CA_CERTS'));
+    for (let i = 0; i < 7; i++) {
+      floor.push(await measure(process.execPath, ['-e', '0']));
+      if (process.env.NODE_EXTRA_CA_CERTS) floorNoCa.push(await measure(process.execPath, ['-e', '0'], withoutCa));
+      load.push(await measure(process.execPath, [bin, '--version']));
     }
-    startup = { node: median(floor), cli: median(load) };
+    const fig = (rs) => ({ secs: median(rs.map((r) => r.secs)), cpu: median(rs.map((r) => r.cpu ?? 0)) });
+    startup = { node: fig(floor), noCa: floorNoCa.length ? fig(floorNoCa) : undefined, cli: fig(load) };
 
     const labels = {
       a: `(a) 4 platforms x 3 x ${LAYER >> 20} MiB`,
@@ -186,7 +207,7 @@ async function run() {
       const ocpu = median(o.map((r) => r.cpu ?? 0));
       const kcpu = median(k.map((r) => r.cpu ?? 0));
       const lib = inproc[s]?.length ? median(inproc[s]) : undefined;
-      rows.push({ s, label: labels[s], ot, kt, ratio: ot / kt, orss, krss, ocpu, kcpu, lib, digests: digestsOk[s] });
+      rows.push({ s, label: labels[s], n: o.length, ot, kt, ratio: ot / kt, orss, krss, ocpu, kcpu, lib, digests: digestsOk[s], ospread: spread(o.map((r) => r.secs)), kspread: spread(k.map((r) => r.secs)) });
     }
   } finally {
     await Promise.all([src.stop(), dst?.stop()]);
@@ -195,8 +216,8 @@ async function run() {
   const pad = (x, n) => String(x).padEnd(n);
   const lpad = (x, n) => String(x).padStart(n);
   console.log('');
-  console.log(`mirror bench: median of ${REPS} runs (a, b) and ${REPS_C} runs (c) per tool; ${os.cpus().length} CPUs; loopback registries`);
-  console.log(pad('scenario', 36) + lpad('ours s', 9) + lpad('skopeo s', 10) + lpad('ratio', 8) + lpad('target', 8) + lpad('digests', 9) + lpad('ours RSS', 10) + lpad('skopeo RSS', 12) + lpad('CPU s ours/skopeo', 19) + lpad('in-process s (ratio)', 22) + '  result');
+  console.log(`mirror bench: medians of ${REPS} runs (a), ${REPS * REPS_B} runs (b) and ${REPS_C} runs (c) per tool; ${os.cpus().length} CPUs; loopback registries`);
+  console.log(pad('scenario', 36) + lpad('runs', 5) + lpad('ours s', 9) + lpad('skopeo s', 10) + lpad('ratio', 8) + lpad('target', 8) + lpad('digests', 9) + lpad('ours RSS', 10) + lpad('skopeo RSS', 12) + lpad('CPU s ours/skopeo', 19) + lpad('wall min-max ours | skopeo', 28) + lpad('in-process s (ratio)', 22) + '  result');
   let allPass = !failed;
   for (const r of rows) {
     if (r.missing) {
@@ -210,6 +231,7 @@ async function run() {
     if (!pass) allPass = false;
     console.log(
       pad(r.label, 36) +
+        lpad(r.n, 5) +
         lpad(r.ot.toFixed(2), 9) +
         lpad(r.kt.toFixed(2), 10) +
         lpad(r.ratio.toFixed(2) + 'x', 8) +
@@ -218,16 +240,21 @@ async function run() {
         lpad(r.orss ? `${r.orss.toFixed(0)} MB` : '?', 10) +
         lpad(r.krss ? `${r.krss.toFixed(0)} MB` : '?', 12) +
         lpad(`${r.ocpu.toFixed(2)}/${r.kcpu.toFixed(2)}`, 19) +
+        lpad(`${r.ospread} | ${r.kspread}`, 28) +
         lpad(r.lib !== undefined ? `${r.lib.toFixed(2)} (${(r.lib / r.kt).toFixed(2)}x)` : '-', 22) +
         '  ' +
         (pass ? 'PASS' : `FAIL${!timeOk ? ' (slower)' : ''}${!rssOk ? ' (RSS > 100 MB)' : ''}${!r.digests ? ' (digest)' : ''}`),
     );
   }
-  console.log('"ours" = `node dist/cli.js mirror SRC DST --json` as a child process (what a user runs); the result column judges it.');
+  console.log('"ours" = `node bin/ar-migrate.js mirror SRC DST --json` as a child process (what a user runs); the result column judges it.');
   console.log('"in-process" = the same copy through the library API inside an already running Node process (how the language server runs it).');
   console.log('(c) target: peak RSS of our copier <= 100 MB.');
   if (startup) {
-    console.log(`start-up on this machine: \`node -e 0\` ${startup.node.toFixed(2)} s, \`node dist/cli.js --version\` ${startup.cli.toFixed(2)} s (included in every "ours" time).`);
+    const f = (x) => `${x.secs.toFixed(3)} s wall / ${x.cpu.toFixed(2)} s CPU`;
+    console.log(`start-up on this machine (medians): \`node -e 0\` ${f(startup.node)}; \`ar-migrate --version\` ${f(startup.cli)} (included in every "ours" time).`);
+    if (startup.noCa) {
+      console.log(`NODE_EXTRA_CA_CERTS=${process.env.NODE_EXTRA_CA_CERTS} is set: Node 20 parses it at every start; \`node -e 0\` without it: ${f(startup.noCa)}. All "ours" runs above keep it set, as a user's shell would.`);
+    }
   }
   console.log(`load average now: ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} (timings are noisy on a shared machine).`);
   process.exitCode = allPass ? 0 : 1;
