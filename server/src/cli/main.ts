@@ -12,6 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vm from 'node:vm';
 import { preferBaselineWasm } from '../registry/memory';
+import { prestartScanIo } from '../workspace/ioPrestart';
 import { CliIO, CommandRunner, UsageError } from './io';
 
 /**
@@ -196,10 +197,23 @@ function dropMetadataLookupWarnings(): void {
   } as typeof process.emitWarning;
 }
 
+/**
+ * `scan` walks and reads in an I/O thread (workspace/scan.ts): start it now, so
+ * that its boot overlaps with loading the scan bundle. Not for --help or --jobs
+ * (which does without it); the thread waits for its job and is dropped unused
+ * if the scan never gets there.
+ */
+function prestartScan(args: string[]): void {
+  if (args.some((a) => a === '--help' || a === '-h' || a === '--jobs' || a.startsWith('--jobs='))) return;
+  const script = path.join(__dirname, 'scanIoWorker.js');
+  if (__filename.endsWith('.js') && fs.existsSync(script)) prestartScanIo(script);
+}
+
 /** Runs the CLI on this process's argv and sets the exit code. */
 export function runFromProcess(): void {
   dropMetadataLookupWarnings();
   if (COPY_COMMANDS.has(process.argv[2])) preferBaselineWasm();
+  if (process.argv[2] === 'scan') prestartScan(process.argv.slice(3));
   const controller = new AbortController();
   let interrupts = 0;
   const onSignal = () => {

@@ -11,6 +11,7 @@ import { analyze } from '../analyze';
 import { extractReferences } from '../extract';
 import type { ExtractResult, FileKind, Finding } from '../model';
 import type { Policy } from '../references/policy';
+import { takePrestartedIo } from './ioPrestart';
 import { abortError, readTextFile, ReadResult, walk, WalkedFile, WalkOptions, WalkProblem } from './walk';
 
 export { readTextFile };
@@ -229,10 +230,12 @@ async function scanWithIoThread(roots: readonly string[], options: ScanOptions, 
     maxFiles: Number.isFinite(options.maxFiles) ? options.maxFiles : undefined,
     maxFileSize: options.maxFileSize,
   };
-  let worker: Worker;
+  let worker = takePrestartedIo(script);
   try {
-    worker = new Worker(script, { workerData: data });
+    if (worker) worker.postMessage(data);
+    else worker = new Worker(script, { workerData: data });
   } catch {
+    void worker?.terminate();
     return undefined;
   }
   const inbox: IoWorkerMessage[] = [];

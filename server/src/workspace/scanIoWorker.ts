@@ -11,7 +11,6 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { IoWorkerData, IoWorkerMessage } from './scan';
 import { readTextFile, ReadResult, walk } from './walk';
 
-const data = workerData as IoWorkerData;
 const port = parentPort!;
 let files: string[] = [];
 let reads: ReadResult[] = [];
@@ -25,21 +24,27 @@ const flush = () => {
   reads = [];
 };
 
-walk(data.roots, {
-  skipDirs: data.skipDirs,
-  exclude: data.exclude,
-  maxFiles: data.maxFiles,
-  maxFileSize: data.maxFileSize,
-  onFile: (f) => {
-    files.push(f.path);
-    reads.push(readTextFile(f.path, data.maxFileSize));
-    // Small batches first, so that the other thread starts at once; then fewer messages.
-    if (files.length >= (sent < 64 ? 8 : 64)) flush();
-  },
-}).then(
-  (r) => {
-    flush();
-    send({ done: true, problems: r.problems });
-  },
-  (err) => send({ failed: String((err as Error)?.message ?? err) }),
-);
+function run(data: IoWorkerData): void {
+  walk(data.roots, {
+    skipDirs: data.skipDirs,
+    exclude: data.exclude,
+    maxFiles: data.maxFiles,
+    maxFileSize: data.maxFileSize,
+    onFile: (f) => {
+      files.push(f.path);
+      reads.push(readTextFile(f.path, data.maxFileSize));
+      // Small batches first, so that the other thread starts at once; then fewer messages.
+      if (files.length >= (sent < 64 ? 8 : 64)) flush();
+    },
+  }).then(
+    (r) => {
+      flush();
+      send({ done: true, problems: r.problems });
+    },
+    (err) => send({ failed: String((err as Error)?.message ?? err) }),
+  );
+}
+
+// Started early by the CLI (ioPrestart.ts), the job comes as the first message.
+if ((workerData as { deferred?: boolean } | undefined)?.deferred) port.once('message', (d: IoWorkerData) => run(d));
+else run(workerData as IoWorkerData);

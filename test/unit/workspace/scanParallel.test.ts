@@ -12,6 +12,7 @@ import * as path from 'path';
 import { Policy } from '../../../server/src/references/policy';
 import { PARALLEL_MIN_FILES, scanPaths } from '../../../server/src/workspace/scan';
 import { walk } from '../../../server/src/workspace/walk';
+import { prestartScanIo, takePrestartedIo } from '../../../server/src/workspace/ioPrestart';
 
 const ROOT = path.resolve(__dirname, '../../..');
 
@@ -118,6 +119,26 @@ require(${JSON.stringify(io)});
       const par = await scanPaths(roots, { ...common(), parallel: true, ioWorkerScript: script });
       assert.deepStrictEqual(par, seq, path.basename(script));
     }
+  });
+
+  it('an I/O thread started early (as the CLI does) gets its job by message; a stale or dead one is replaced', async function () {
+    const roots = [path.join(tmp, 'tree')];
+    const seq = await scanPaths(roots, common());
+    prestartScanIo(io);
+    assert.deepStrictEqual(await scanPaths(roots, { ...common(), parallel: true, ioWorkerScript: io }), seq);
+    assert.strictEqual(takePrestartedIo(io), undefined, 'the scan took the early thread');
+    // Started for another script: not used (terminated), the scan starts its own.
+    const other = path.join(tmp, 'other.js');
+    fs.copyFileSync(io, other);
+    prestartScanIo(other);
+    assert.deepStrictEqual(await scanPaths(roots, { ...common(), parallel: true, ioWorkerScript: io }), seq);
+    assert.strictEqual(takePrestartedIo(other), undefined, 'taken once');
+    // Dead before the scan takes it.
+    const quitter = path.join(tmp, 'quitter.js');
+    fs.writeFileSync(quitter, 'process.exit(0);\n');
+    prestartScanIo(quitter);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepStrictEqual(await scanPaths(roots, { ...common(), parallel: true, ioWorkerScript: quitter }), seq);
   });
 
   it('is cancellable', async function () {
