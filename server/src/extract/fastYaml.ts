@@ -51,13 +51,28 @@ const newPair = (k: unknown, v: unknown) => new LPair(k, v) as unknown as Pair;
 class Bail extends Error {}
 const BAIL = new Bail('unsupported');
 
-interface Line {
-  /** Offset of the first non-space character. */
-  start: number;
-  /** Offset of the end of the line (before \r\n / \n). */
-  end: number;
-  indent: number;
-  tab: boolean;
+/**
+ * The content lines of the document being parsed, as parallel arrays (no
+ * object per line): offset of the first non-space character, offset of the
+ * end of the line (before \r\n / \n), indentation, and whether a tab follows
+ * the indentation. Shared by every parse: parsing is synchronous and never
+ * re-entered, and each thread has its own copy of this module.
+ */
+let lineStart = new Int32Array(256);
+let lineEnd = new Int32Array(256);
+let lineIndent = new Int32Array(256);
+let lineTab = new Uint8Array(256);
+
+function growLines(): void {
+  const n = lineStart.length * 2;
+  const grow = <T extends Int32Array | Uint8Array>(a: T, b: T): T => {
+    b.set(a);
+    return b;
+  };
+  lineStart = grow(lineStart, new Int32Array(n));
+  lineEnd = grow(lineEnd, new Int32Array(n));
+  lineIndent = grow(lineIndent, new Int32Array(n));
+  lineTab = grow(lineTab, new Uint8Array(n));
 }
 
 function isNull(raw: string): boolean {
@@ -78,7 +93,8 @@ export function fastParse(src: string): FNode | null | undefined {
 }
 
 class FastParser {
-  private lines: Line[] = [];
+  /** Content lines (see lineStart); the current one is `i`. */
+  private n = 0;
   private i = 0;
 
   constructor(private readonly src: string) {}
@@ -110,31 +126,36 @@ class FastParser {
               if (src.slice(nl).split('\n').every((l) => /^[ \t\r]*(#.*)?$/.test(l))) break;
               throw BAIL;
             }
-            if (!first || this.lines.length > 0) throw BAIL;
+            if (!first || this.n > 0) throw BAIL;
             first = false;
             pos = nl + 1;
             continue;
           }
         }
         if (p === pos && c === 37 /* % */) throw BAIL;
-        this.lines.push({ start: q, end, indent: p - pos, tab });
+        const k = this.n++;
+        if (k === lineStart.length) growLines();
+        lineStart[k] = q;
+        lineEnd[k] = end;
+        lineIndent[k] = p - pos;
+        lineTab[k] = tab ? 1 : 0;
       }
       first = false;
       pos = nl + 1;
     }
-    if (this.lines.length === 0) return null;
-    const root = this.parseBlock(this.lines[0].indent, -1);
-    if (this.i < this.lines.length) throw BAIL;
+    if (this.n === 0) return null;
+    const root = this.parseBlock(lineIndent[0], -1);
+    if (this.i < this.n) throw BAIL;
     return root;
   }
 
   /** Parses the node starting at line i whose indentation is `indent`. */
   private parseBlock(indent: number, parentCol: number): FNode {
-    const line = this.lines[this.i];
-    if (line.tab) throw BAIL;
-    if (line.indent !== indent || indent <= parentCol) throw BAIL;
-    if (this.isSeqItem(line.start, line.end)) return this.parseSeq(indent);
-    const key = this.tryKey(line.start, line.end);
+    const k = this.i;
+    if (lineTab[k]) throw BAIL;
+    if (lineIndent[k] !== indent || indent <= parentCol) throw BAIL;
+    if (this.isSeqItem(lineStart[k], lineEnd[k])) return this.parseSeq(indent);
+    const key = this.tryKey(lineStart[k], lineEnd[k]);
     if (key) return this.parseMap(indent, key);
     // A bare scalar as a whole document: rare, let the full parser do it.
     throw BAIL;
@@ -146,28 +167,31 @@ class FastParser {
 
   private parseSeq(col: number): YAMLSeq {
     const seq = newSeq();
-    while (this.i < this.lines.length) {
-      const line = this.lines[this.i];
-      if (line.indent < col) break;
-      if (line.indent > col || line.tab) throw BAIL;
-      if (!this.isSeqItem(line.start, line.end)) break;
-      let p = line.start + 1;
-      while (p < line.end && isSpace(this.src.charCodeAt(p))) p++;
-      if (p >= line.end || this.src.charCodeAt(p) === 35) {
+    while (this.i < this.n) {
+      const k = this.i;
+      const indent = lineIndent[k];
+      const start = lineStart[k];
+      const end = lineEnd[k];
+      if (indent < col) break;
+      if (indent > col || lineTab[k]) throw BAIL;
+      if (!this.isSeqItem(start, end)) break;
+      let p = start + 1;
+      while (p < end && isSpace(this.src.charCodeAt(p))) p++;
+      if (p >= end || this.src.charCodeAt(p) === 35) {
         // `-` alone (or with a comment): the item is on the following lines, or null.
         this.i++;
-        seq.items.push(this.nestedOrNull(col, false, line.end));
+        seq.items.push(this.nestedOrNull(col, false, end));
         continue;
       }
-      if (this.isSeqItem(p, line.end)) throw BAIL; // `- - x`
-      const itemCol = line.indent + (p - line.start);
-      const key = this.tryKey(p, line.end);
+      if (this.isSeqItem(p, end)) throw BAIL; // `- - x`
+      const itemCol = indent + (p - start);
+      const key = this.tryKey(p, end);
       if (key) {
         seq.items.push(this.parseMap(itemCol, key));
         continue;
       }
       this.i++;
-      seq.items.push(this.inlineValue(p, line.end, col));
+      seq.items.push(this.inlineValue(p, end, col));
     }
     return seq;
   }
@@ -179,19 +203,20 @@ class FastParser {
   private parseMap(col: number, firstKey: { key: Scalar; after: number }): YAMLMap {
     const map = newMap();
     let key: { key: Scalar; after: number } | undefined = firstKey;
-    let lineEnd = this.lines[this.i].end;
+    let end = lineEnd[this.i];
     for (;;) {
       this.i++;
-      const value = this.valueAfterColon(key.after, lineEnd, col);
+      const value = this.valueAfterColon(key.after, end, col);
       map.items.push(newPair(key.key, value));
-      if (this.i >= this.lines.length) break;
-      const line = this.lines[this.i];
-      if (line.indent < col) break;
-      if (line.indent > col || line.tab) throw BAIL;
-      if (this.isSeqItem(line.start, line.end)) break; // the parent (compact sequence) decides
-      key = this.tryKey(line.start, line.end);
+      const k = this.i;
+      if (k >= this.n) break;
+      const indent = lineIndent[k];
+      if (indent < col) break;
+      if (indent > col || lineTab[k]) throw BAIL;
+      if (this.isSeqItem(lineStart[k], lineEnd[k])) break; // the parent (compact sequence) decides
+      key = this.tryKey(lineStart[k], lineEnd[k]);
       if (!key) throw BAIL;
-      lineEnd = line.end;
+      end = lineEnd[k];
     }
     return map;
   }
@@ -205,10 +230,11 @@ class FastParser {
 
   /** Value on following lines (deeper, or a compact sequence at the same column for map values), else null. */
   private nestedOrNull(col: number, allowCompactSeq: boolean, at: number): FNode | Scalar {
-    if (this.i < this.lines.length) {
-      const next = this.lines[this.i];
-      if (next.indent > col) return this.parseBlock(next.indent, col);
-      if (allowCompactSeq && next.indent === col && !next.tab && this.isSeqItem(next.start, next.end)) return this.parseSeq(col);
+    if (this.i < this.n) {
+      const k = this.i;
+      const indent = lineIndent[k];
+      if (indent > col) return this.parseBlock(indent, col);
+      if (allowCompactSeq && indent === col && !lineTab[k] && this.isSeqItem(lineStart[k], lineEnd[k])) return this.parseSeq(col);
     }
     const s = newScalar(null);
     s.range = [at, at, at];
@@ -257,11 +283,10 @@ class FastParser {
         }
         pos = nl + 1;
       }
-      const lines = this.lines;
       let j = this.i;
-      while (j < lines.length && lines[j].start < last) j++;
+      while (j < this.n && lineStart[j] < last) j++;
       this.i = j;
-      if (j < lines.length && lines[j].indent > col) throw BAIL;
+      if (j < this.n && lineIndent[j] > col) throw BAIL;
       const s = newScalar('');
       s.type = c === 124 ? 'BLOCK_LITERAL' : 'BLOCK_FOLDED';
       s.range = [p, last, last];
@@ -270,7 +295,7 @@ class FastParser {
       node = this.plain(p, end, false);
     }
     // A deeper line after a complete inline value would continue it (multi-line scalar) or be an error.
-    if (this.i < this.lines.length && this.lines[this.i].indent > col) throw BAIL;
+    if (this.i < this.n && lineIndent[this.i] > col) throw BAIL;
     return node;
   }
 

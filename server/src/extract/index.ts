@@ -17,8 +17,7 @@ export { extractDockerfile, MAX_DOCKERFILE_CHARS } from './dockerfile';
 export { YAML_LIMITS, splitYamlDocuments, maskTemplates, guardDocument, guardDocumentFully } from './yaml';
 
 function baseName(fileName: string): string {
-  const p = fileName.replace(/\\/g, '/');
-  return p.slice(p.lastIndexOf('/') + 1);
+  return fileName.slice(Math.max(fileName.lastIndexOf('/'), fileName.lastIndexOf('\\')) + 1);
 }
 
 /** True for Dockerfile / Containerfile names: `Dockerfile`, `Dockerfile.*`, `*.Dockerfile`, `Containerfile*`. */

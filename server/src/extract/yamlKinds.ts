@@ -27,7 +27,7 @@ export interface YamlFileContext {
 }
 
 export function yamlFileContext(fileName: string): YamlFileContext {
-  const path = fileName.replace(/\\/g, '/').toLowerCase();
+  const path = (fileName.includes('\\') ? fileName.replace(/\\/g, '/') : fileName).toLowerCase();
   const base = path.slice(path.lastIndexOf('/') + 1);
   return {
     base,

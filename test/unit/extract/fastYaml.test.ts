@@ -125,6 +125,16 @@ describe('fastYaml', function () {
   });
 });
 
+describe('fastYaml: long documents', function () {
+  it('agrees with the yaml library on documents of thousands of lines, one after another', function () {
+    const item = (i: number) => `   - name: c${i}\n     image: "nginx:1.${i}"\n     args: [a, "b"]\n     env:\n       - name: X\n         value: |\n           line ${i}\n`;
+    for (const n of [10, 300, 1500, 40]) {
+      const src = 'kind: Pod\nspec:\n containers:\n' + Array.from({ length: n }, (_, i) => item(i)).join('');
+      assert.strictEqual(agree(src), 'accepted', `${n} items`);
+    }
+  });
+});
+
 describe('fastYaml: randomised differential test', function () {
   it('agrees with the yaml library on 5,000 generated documents', function () {
     this.timeout(120000);
