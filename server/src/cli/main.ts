@@ -46,10 +46,42 @@ function compileCacheDir(): string | undefined {
   try {
     const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
     const dir = path.join(base, 'ar-migrate', `v8-${process.version}-${process.arch}`);
-    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    makeDirectorySync(dir, 0o700);
     return dir;
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * `mkdir -p` one level at a time, at most one retry per level. Not
+ * `fs.mkdirSync(dir, { recursive: true })`: on Node 20 that spins forever when
+ * a parent exists but refuses children with ENOENT (XDG_CACHE_HOME=/proc/x),
+ * blocking the CLI before it can even handle SIGTERM.
+ */
+export function makeDirectorySync(dir: string, mode?: number): void {
+  const abs = path.resolve(dir);
+  const isDir = () => {
+    try {
+      return fs.statSync(abs).isDirectory();
+    } catch {
+      return false;
+    }
+  };
+  try {
+    fs.mkdirSync(abs, { mode });
+    return;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' && isDir()) return;
+    const parent = path.dirname(abs);
+    if (code !== 'ENOENT' || parent === abs) throw err;
+    makeDirectorySync(parent, mode);
+  }
+  try {
+    fs.mkdirSync(abs, { mode });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || !isDir()) throw err;
   }
 }
 

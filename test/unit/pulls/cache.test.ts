@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { makeDirectorySync } from '../../../server/src/cli/main';
 import { cachePath, makeDirectory, readCache, writeCache } from '../../../server/src/pulls/cache';
 import { PullCounts, windowFor } from '../../../server/src/pulls/counts';
 
@@ -52,5 +53,18 @@ describe('pulls/cache', function () {
     assert.match(w1!, /cannot use .*plain as the pull count cache directory \(it exists and is not a directory\)/);
     const w2 = await writeCache(path.join(file, 'sub'), 'k', COUNTS, COUNTS.source.fetchedAt!);
     assert.match(w2!, /plain[\\/]sub as the pull count cache directory \(a part of the path is not a directory\)/);
+  });
+
+  // The CLI's V8 code cache lives under the same XDG_CACHE_HOME: with XDG_CACHE_HOME=/proc/x the
+  // built CLI used to spin in fs.mkdirSync({ recursive: true }) before any command ran.
+  it('the CLI start-up directory helper (makeDirectorySync) also fails fast on /proc/x and creates real parents', () => {
+    for (const dir of ['/proc/x', '/proc/x/ar-migrate/v8']) assert.throws(() => makeDirectorySync(dir, 0o700), { code: 'ENOENT' });
+    const nested = path.join(tmp, 'p', 'q', 'r');
+    makeDirectorySync(nested, 0o700);
+    assert.ok(fs.statSync(nested).isDirectory());
+    makeDirectorySync(nested, 0o700); // exists: fine
+    fs.writeFileSync(path.join(tmp, 'f'), '');
+    assert.throws(() => makeDirectorySync(path.join(tmp, 'f')), { code: 'EEXIST' });
+    assert.throws(() => makeDirectorySync(path.join(tmp, 'f', 'sub')), { code: 'ENOTDIR' });
   });
 });
