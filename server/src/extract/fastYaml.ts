@@ -468,12 +468,15 @@ class FastParser {
       if (src.charCodeAt(j) === 58 && (j + 1 >= end || isSpace(src.charCodeAt(j + 1)))) return { key: q.node, after: j + 1 };
       return undefined;
     }
-    // Find `:` followed by space or end of line, before any comment.
+    // Find `:` followed by space or end of line, before any comment; note flow
+    // indicators on the way (`[ ] { } ,` in a key are beyond this parser).
     let j = p;
+    let flowChar = false;
     while (j < end) {
       const d = src.charCodeAt(j);
       if (d === 35 && j > p && isSpace(src.charCodeAt(j - 1))) return undefined;
       if (d === 58 && (j + 1 >= end || isSpace(src.charCodeAt(j + 1)))) break;
+      if (d === 91 || d === 93 || d === 123 || d === 125 || d === 44) flowChar = true;
       j++;
     }
     if (j >= end) return undefined;
@@ -482,8 +485,16 @@ class FastParser {
     if (k === p) throw BAIL; // `: value` (empty key)
     const raw = src.slice(p, k);
     if (raw === '<<') throw BAIL; // merge key
-    if ('&*!%@`#,[]{}|>?'.includes(raw[0]) || (raw[0] === '-' && (raw.length === 1 || isSpace(raw.charCodeAt(1))))) throw BAIL;
-    if (/[[\]{},]/.test(raw)) throw BAIL;
+    // Indicators that cannot start a plain key: & * ! % @ ` # , [ ] { } | > ? (and `- `).
+    if (c === 38 || c === 42 || c === 33 || c === 37 || c === 64 || c === 96 || c === 35 || c === 44 || c === 93 || c === 125 || c === 124 || c === 62 || c === 63) throw BAIL;
+    if (c === 45 && (raw.length === 1 || isSpace(raw.charCodeAt(1)))) throw BAIL;
+    if (flowChar) {
+      // Only those before the trailing spaces count (the key is src[p, k)).
+      for (let q = p; q < k; q++) {
+        const d = src.charCodeAt(q);
+        if (d === 91 || d === 93 || d === 123 || d === 125 || d === 44) throw BAIL;
+      }
+    }
     const s = newScalar(isNull(raw) ? null : raw);
     s.type = 'PLAIN';
     s.range = [p, k, k];
