@@ -36,7 +36,7 @@ const common = {
 const COMMAND_MODULES = ['scan', 'pulls', 'mirror', 'migrate', 'check', 'setupLogging', 'clusterScan', 'drift'];
 
 /** Packages bundled once, as dist/cli/<name>.js, and required from there by the command bundles. */
-const SHARED_PACKAGES = ['google-auth-library', '@google-cloud/bigquery'];
+const SHARED_PACKAGES = ['google-auth-library', '@google-cloud/bigquery', 'yaml', 'dockerfile-ast'];
 const sharedFile = (name) => `cli/${name.replace(/^@/, '').replace(/\//g, '-')}.js`;
 const sharedPackagePath = (name) => createRequire(path.join(root, 'package.json')).resolve(name);
 
