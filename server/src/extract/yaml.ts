@@ -313,6 +313,7 @@ export class YamlExtractor {
   private ctx: YamlFileContext;
   /** Documents parsed by the last update (for tests and tracing). */
   lastParsed = 0;
+  private updates = 0;
 
   constructor(private fileName: string) {
     this.ctx = yamlFileContext(fileName);
@@ -340,7 +341,11 @@ export class YamlExtractor {
     for (const ch of chunks) {
       let res = next.get(ch.text) ?? this.cache.get(ch.text);
       if (!res) {
-        res = extractChunk(ch.text, this.ctx);
+        // After the first update, parse a copy of the document's text: the strings of its
+        // references are slices of what was parsed, and a slice of the whole file would keep
+        // that whole version of the file alive for as long as this document stays unchanged
+        // (in an editor, one more version of a large file per edit).
+        res = extractChunk(this.updates > 0 ? ownCopy(ch.text) : ch.text, this.ctx);
         this.lastParsed++;
       }
       next.set(ch.text, res);
@@ -348,8 +353,14 @@ export class YamlExtractor {
       for (const e of res.errors) errors.push({ line: e.line + ch.startLine, message: e.message });
     }
     this.cache = next;
+    this.updates++;
     return { references, errors };
   }
+}
+
+/** A string with its own storage (not a slice of a larger one). */
+function ownCopy(text: string): string {
+  return Buffer.from(text, 'utf8').toString('utf8');
 }
 
 export function extractYaml(fileName: string, text: string): ChunkResult {
