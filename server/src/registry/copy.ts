@@ -380,14 +380,14 @@ async function uploadOnce(ctx: Ctx, d: Descriptor, srcRepo: string, dstRepo: str
       if (!loc) throw new RegistryError('PROTOCOL', `start upload of ${what}: ${dstClient.registry} gave no upload Location`, { registry: dstClient.registry });
       location = new URL(loc, res.url).toString();
     } catch (e) {
-      srcP.then((r) => r.body.destroy(), () => undefined);
+      srcP.then((r) => discard(r.body), () => undefined);
       throw e;
     }
   }
   const src = await srcP;
   const len = header(src, 'content-length');
   if (len !== undefined && Number(len) !== d.size) {
-    src.body.destroy();
+    discard(src.body);
     throw new RegistryError('SIZE_MISMATCH', `${what}: ${srcClient.registry} sends ${len} bytes, the manifest says ${d.size}`, { registry: srcClient.registry, retryable: true });
   }
   let last = 0;
@@ -431,6 +431,12 @@ async function uploadOnce(ctx: Ctx, d: Descriptor, srcRepo: string, dstRepo: str
   if (got && got !== d.digest) {
     throw new RegistryError('DIGEST_MISMATCH', `${what}: ${dstClient.registry} stored digest ${got}, expected ${d.digest}`, { registry: dstClient.registry });
   }
+}
+
+/** Drops a response body that will not be read (its destroy error goes nowhere). */
+function discard(body: Response['body']): void {
+  body.on('error', () => undefined);
+  body.destroy();
 }
 
 function cancelUpload(ctx: Ctx, location: string, dstRepo: string): void {
@@ -541,30 +547,46 @@ async function resolveImage(ctx: Ctx): Promise<Resolved> {
   const { src, dst } = ctx;
   ctx.emit({ type: 'image-start', source: ctx.source, target: ctx.target });
   let sourceDigest = src.digest;
-  const targetHead = (ref: string) => headManifest(ctx.dstClient, dst.repository, ref, [pushScope(dst.repository)], `manifest ${ctx.target}`, ctx.signal);
+  const targetHead = (ref: string, signal = ctx.signal) => headManifest(ctx.dstClient, dst.repository, ref, [pushScope(dst.repository)], `manifest ${ctx.target}`, signal);
   // When the target reference does not depend on the source digest, HEAD it
   // at the same time as the source (one round trip instead of two; HEAD is
-  // free). Its answer, or its error, counts only once the source is known.
+  // free). Its answer, or its error, counts only once the source is known;
+  // when it is not needed after all, it is cancelled (no retries of it
+  // linger after the source failed).
   const checksTarget = !ctx.opts.platforms?.length;
   const earlyRef = checksTarget ? dst.tag ?? dst.digest ?? src.digest : undefined;
-  const early = earlyRef !== undefined ? targetHead(earlyRef) : undefined;
-  early?.catch(() => undefined);
-  const head = await headManifest(ctx.srcClient, src.repository, src.digest ?? src.tag ?? 'latest', [pullScope(src.repository)], `manifest ${ctx.source}`, ctx.signal);
-  if (!head) {
-    throw new RegistryError('MANIFEST_UNKNOWN', `${ctx.source}: manifest not found on ${src.registry} (no such tag or digest, or the repository does not exist)`, { registry: src.registry, status: 404 });
+  let early: ReturnType<typeof targetHead> | undefined;
+  let earlyUsed = false;
+  const earlyStop = new AbortController();
+  const followOuter = () => earlyStop.abort();
+  if (earlyRef !== undefined) {
+    ctx.signal?.addEventListener('abort', followOuter, { once: true });
+    if (ctx.signal?.aborted) earlyStop.abort();
+    early = targetHead(earlyRef, earlyStop.signal);
+    early.catch(() => undefined);
   }
-  if (!sourceDigest && head.digest && /^sha256:[a-f0-9]{64}$/.test(head.digest)) sourceDigest = head.digest;
-  let upToDate = false;
-  if (sourceDigest && checksTarget) {
-    const ref = dst.tag ?? dst.digest ?? sourceDigest;
-    if (dst.digest && dst.digest !== sourceDigest) {
-      throw new RegistryError('DIGEST_MISMATCH', `target ${ctx.target} names digest ${dst.digest} but the source ${ctx.source} is ${sourceDigest}`);
+  try {
+    const head = await headManifest(ctx.srcClient, src.repository, src.digest ?? src.tag ?? 'latest', [pullScope(src.repository)], `manifest ${ctx.source}`, ctx.signal);
+    if (!head) {
+      throw new RegistryError('MANIFEST_UNKNOWN', `${ctx.source}: manifest not found on ${src.registry} (no such tag or digest, or the repository does not exist)`, { registry: src.registry, status: 404 });
     }
-    const t = await (early && ref === earlyRef ? early : targetHead(ref));
-    upToDate = !!t && t.digest === sourceDigest;
+    if (!sourceDigest && head.digest && /^sha256:[a-f0-9]{64}$/.test(head.digest)) sourceDigest = head.digest;
+    let upToDate = false;
+    if (sourceDigest && checksTarget) {
+      const ref = dst.tag ?? dst.digest ?? sourceDigest;
+      if (dst.digest && dst.digest !== sourceDigest) {
+        throw new RegistryError('DIGEST_MISMATCH', `target ${ctx.target} names digest ${dst.digest} but the source ${ctx.source} is ${sourceDigest}`);
+      }
+      earlyUsed = early !== undefined && ref === earlyRef;
+      const t = await (earlyUsed ? early! : targetHead(ref));
+      upToDate = !!t && t.digest === sourceDigest;
+    }
+    ctx.emit({ type: 'resolved', source: ctx.source, digest: sourceDigest ?? '', mediaType: head.mediaType ?? '', upToDate });
+    return { ctx, sourceDigest, upToDate, started };
+  } finally {
+    ctx.signal?.removeEventListener('abort', followOuter);
+    if (!earlyUsed) earlyStop.abort();
   }
-  ctx.emit({ type: 'resolved', source: ctx.source, digest: sourceDigest ?? '', mediaType: head.mediaType ?? '', upToDate });
-  return { ctx, sourceDigest, upToDate, started };
 }
 
 function selectChildren(ctx: Ctx, parsed: ParsedManifest & { kind: 'index' }, specs: PlatformSpec[]): Descriptor[] {

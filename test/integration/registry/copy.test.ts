@@ -1,11 +1,13 @@
 import * as assert from 'node:assert/strict';
 import * as diagnostics from 'node:diagnostics_channel';
 import { getEventListeners } from 'node:events';
+import * as net from 'node:net';
 import { Agent } from 'undici';
 import { startRegistry, RegistryHandle } from '../../harness/registry';
 import { buildImage, getManifest, pushBuilt, pushImage, blobExists, manifestExists } from '../../harness/images';
 import { copyImage, copyImages, getDigest, MirrorSession, ProgressEvent } from '../../../server/src/registry/copy';
 import { anonymousCredentials } from '../../../server/src/registry/credentials';
+import { RegistryError } from '../../../server/src/registry/errors';
 
 describe('mirror engine against real registries (no auth)', function () {
   this.timeout(120_000);
@@ -116,6 +118,33 @@ describe('mirror engine against real registries (no auth)', function () {
     assert.equal(d.digest, img.digest);
     assert.deepEqual(Object.keys(session.counts()[a.host.toLowerCase()]), ['HEAD']);
     await assert.rejects(getDigest(`${a.host}/src/head:nope`, { session }), (e: any) => e.code === 'MANIFEST_UNKNOWN' && e.message.includes(a.host));
+  });
+
+  it('a missing source is reported as such, and the target HEAD sent alongside it is cancelled (no retries linger)', async () => {
+    // a port nobody listens on: every attempt at the target is refused and retried
+    const closed = await new Promise<number>((resolve) => {
+      const srv = net.createServer().listen(0, '127.0.0.1', () => {
+        const { port } = srv.address() as net.AddressInfo;
+        srv.close(() => resolve(port));
+      });
+    });
+    const retries: string[] = [];
+    const err = await copyImage(`${a.host}/src/nothing-here:v1`, `127.0.0.1:${closed}/dst/nothing:v1`, {
+      credentials: anonymousCredentials,
+      retry: { retries: 6, baseDelayMs: 50, maxDelayMs: 100 },
+      onProgress: (e) => {
+        if (e.type === 'retry') retries.push(e.registry);
+      },
+    }).then(
+      () => assert.fail('copied a missing image'),
+      (e: RegistryError) => e,
+    );
+    assert.equal(err.code, 'MANIFEST_UNKNOWN');
+    assert.match(err.message, /nothing-here/);
+    const atFailure = retries.length;
+    // six retries at 50-100 ms would all have happened by now if the HEAD were still going
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    assert.equal(retries.length, atFailure, `retries after the copy failed: ${retries.slice(atFailure).join(', ')}`);
   });
 
   it('reuses connections for HEAD requests (undici would close each one)', async () => {
