@@ -21,7 +21,9 @@ type FNode = Scalar | YAMLMap | YAMLSeq;
 const NODE_TYPE = Symbol.for('yaml.node.type');
 class LScalar {
   type?: string;
-  range?: [number, number, number];
+  /** Source offsets of the value (start, end); `range` is built from them when read. */
+  r0 = 0;
+  r1 = 0;
   constructor(public value: unknown) {}
 }
 class LMap {
@@ -39,6 +41,21 @@ class LPair {
   ) {}
 }
 Object.defineProperty(LScalar.prototype, NODE_TYPE, { value: Symbol.for('yaml.scalar') });
+// The yaml library's [start, value end, node end] (equal ends here: comments are not part of nodes),
+// made on demand: most scalars (keys, other values) are never asked for it, and an array per
+// scalar was a large share of the garbage on big manifests.
+Object.defineProperty(LScalar.prototype, 'range', {
+  get(this: LScalar) {
+    return [this.r0, this.r1, this.r1];
+  },
+});
+
+/** Sets a fast scalar's source range [start, end). */
+function at(s: Scalar, start: number, end: number): void {
+  const l = s as unknown as LScalar;
+  l.r0 = start;
+  l.r1 = end;
+}
 Object.defineProperty(LMap.prototype, NODE_TYPE, { value: Symbol.for('yaml.map') });
 Object.defineProperty(LSeq.prototype, NODE_TYPE, { value: Symbol.for('yaml.seq') });
 Object.defineProperty(LPair.prototype, NODE_TYPE, { value: Symbol.for('yaml.pair') });
@@ -229,7 +246,7 @@ class FastParser {
   }
 
   /** Value on following lines (deeper, or a compact sequence at the same column for map values), else null. */
-  private nestedOrNull(col: number, allowCompactSeq: boolean, at: number): FNode | Scalar {
+  private nestedOrNull(col: number, allowCompactSeq: boolean, pos: number): FNode | Scalar {
     if (this.i < this.n) {
       const k = this.i;
       const indent = lineIndent[k];
@@ -237,7 +254,7 @@ class FastParser {
       if (allowCompactSeq && indent === col && !lineTab[k] && this.isSeqItem(lineStart[k], lineEnd[k])) return this.parseSeq(col);
     }
     const s = newScalar(null);
-    s.range = [at, at, at];
+    at(s, pos, pos);
     return s;
   }
 
@@ -289,7 +306,7 @@ class FastParser {
       if (j < this.n && lineIndent[j] > col) throw BAIL;
       const s = newScalar('');
       s.type = c === 124 ? 'BLOCK_LITERAL' : 'BLOCK_FOLDED';
-      s.range = [p, last, last];
+      at(s, p, last);
       return s;
     } else {
       node = this.plain(p, end, false);
@@ -325,7 +342,7 @@ class FastParser {
     const inner = src.slice(p + 1, j);
     const s = newScalar(q === 39 ? inner.replace(/''/g, "'") : inner);
     s.type = q === 39 ? 'QUOTE_SINGLE' : 'QUOTE_DOUBLE';
-    s.range = [p, j + 1, j + 1];
+    at(s, p, j + 1);
     return { node: s, next: j + 1 };
   }
 
@@ -356,7 +373,7 @@ class FastParser {
         return f.node;
       }
       const sc = this.plain(j, end, true);
-      j = sc.range![1];
+      j = (sc as unknown as LScalar).r1;
       return sc;
     };
     skip();
@@ -410,7 +427,7 @@ class FastParser {
       if (raw === '<<' || raw.includes(':')) throw BAIL;
       key = newScalar(isNull(raw) ? null : raw);
       key.type = 'PLAIN';
-      key.range = [p, k, k];
+      at(key, p, k);
     }
     if (src.charCodeAt(j) !== 58 || !isSpace(src.charCodeAt(j + 1))) throw BAIL;
     j++;
@@ -446,8 +463,7 @@ class FastParser {
     const raw = src.slice(p, last);
     const s = newScalar(isNull(raw) ? null : raw);
     s.type = 'PLAIN';
-    s.range = [p, last, flow ? j : last];
-    if (flow) s.range = [p, last, last];
+    at(s, p, last);
     return s;
   }
 
@@ -497,7 +513,7 @@ class FastParser {
     }
     const s = newScalar(isNull(raw) ? null : raw);
     s.type = 'PLAIN';
-    s.range = [p, k, k];
+    at(s, p, k);
     return { key: s, after: j + 1 };
   }
 }
