@@ -32,7 +32,7 @@ export function yamlFileContext(fileName: string): YamlFileContext {
   return {
     base,
     path,
-    compose: /(^|[-_.])(docker-)?compose([-_.].*)?\.ya?ml$/.test(base),
+    compose: base.includes('compose') && /(^|[-_.])(docker-)?compose([-_.].*)?\.ya?ml$/.test(base),
     cloudbuild: /cloudbuild/.test(base),
     gitlab: /gitlab-ci/.test(base),
     githubWorkflow: /(^|\/)\.github\/workflows\/[^/]+\.ya?ml$/.test(path),
