@@ -73,7 +73,7 @@ export function detectFileKind(fileName: string, text?: string): FileKind {
 
 /** All image references of a file. Never throws: problems become `errors`. */
 export function extractReferences(fileName: string, text: string): ExtractResult {
-  return new DocumentExtractor().update(fileName, text);
+  return new DocumentExtractor(true).update(fileName, text);
 }
 
 /**
@@ -85,6 +85,8 @@ export function extractReferences(fileName: string, text: string): ExtractResult
 export class DocumentExtractor {
   private yaml: YamlExtractor | undefined;
   private fileName: string | undefined;
+  /** @param oneShot used for one update only (extractReferences): nothing is kept for the next. */
+  constructor(private readonly oneShot = false) {}
   /** YAML documents parsed by the last update (0 when nothing changed). */
   get lastParsedDocuments(): number {
     return this.yaml?.lastParsed ?? 0;
@@ -99,7 +101,7 @@ export class DocumentExtractor {
         return extractDockerfile(text);
       }
       if (fileKind === 'yaml') {
-        if (!this.yaml || this.fileName !== fileName) this.yaml = new YamlExtractor(fileName);
+        if (!this.yaml || this.fileName !== fileName) this.yaml = new YamlExtractor(fileName, this.oneShot);
         this.fileName = fileName;
         const r = this.yaml.update(text);
         return { fileKind, references: r.references, errors: r.errors };

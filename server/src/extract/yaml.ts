@@ -315,7 +315,14 @@ export class YamlExtractor {
   lastParsed = 0;
   private updates = 0;
 
-  constructor(private fileName: string) {
+  /**
+   * @param oneShot a single update (a scan of a file on disk): no cache to keep,
+   *   so results are shifted in place instead of copied.
+   */
+  constructor(
+    private fileName: string,
+    private readonly oneShot = false,
+  ) {
     this.ctx = yamlFileContext(fileName);
   }
 
@@ -337,6 +344,20 @@ export class YamlExtractor {
       return { references, errors };
     }
     const chunks = splitYamlDocuments(text);
+    if (this.oneShot) {
+      for (const ch of chunks) {
+        const res = extractChunk(ch.text, this.ctx);
+        this.lastParsed++;
+        for (const r of res.references) {
+          // fresh objects of this call alone (every reference has its own range and positions)
+          r.range.start.line += ch.startLine;
+          r.range.end.line += ch.startLine;
+          references.push(r);
+        }
+        for (const e of res.errors) errors.push({ line: e.line + ch.startLine, message: e.message });
+      }
+      return { references, errors };
+    }
     const next = new Map<string, ChunkResult>();
     for (const ch of chunks) {
       let res = next.get(ch.text) ?? this.cache.get(ch.text);
