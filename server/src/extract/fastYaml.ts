@@ -112,6 +112,8 @@ export function fastParse(src: string): FNode | null | undefined {
 class FastParser {
   /** Content lines (see lineStart); the current one is `i`. */
   private n = 0;
+  /** Set by tryKey: the offset just after the key's `:`. */
+  private keyAfter = 0;
   private i = 0;
 
   constructor(private readonly src: string) {}
@@ -217,14 +219,14 @@ class FastParser {
    * Parses a mapping whose first key (already read) is on the current line at
    * column `col`; following entries are lines indented exactly `col`.
    */
-  private parseMap(col: number, firstKey: { key: Scalar; after: number }): YAMLMap {
+  private parseMap(col: number, firstKey: Scalar): YAMLMap {
     const map = newMap();
-    let key: { key: Scalar; after: number } | undefined = firstKey;
+    let key: Scalar | undefined = firstKey;
     let end = lineEnd[this.i];
     for (;;) {
       this.i++;
-      const value = this.valueAfterColon(key.after, end, col);
-      map.items.push(newPair(key.key, value));
+      const value = this.valueAfterColon(this.keyAfter, end, col);
+      map.items.push(newPair(key, value));
       const k = this.i;
       if (k >= this.n) break;
       const indent = lineIndent[k];
@@ -468,7 +470,8 @@ class FastParser {
   }
 
   /** `key:` at p; returns the key scalar and the offset after the colon. */
-  private tryKey(p: number, end: number): { key: Scalar; after: number } | undefined {
+  /** The key at `p` (its `:` is before `end`), or undefined; the offset after the `:` goes to keyAfter. */
+  private tryKey(p: number, end: number): Scalar | undefined {
     const src = this.src;
     const c = src.charCodeAt(p);
     if (c === 91 || c === 123) return undefined; // a flow collection (as a key it would be rejected later)
@@ -481,7 +484,10 @@ class FastParser {
       }
       let j = q.next;
       while (j < end && isSpace(src.charCodeAt(j))) j++;
-      if (src.charCodeAt(j) === 58 && (j + 1 >= end || isSpace(src.charCodeAt(j + 1)))) return { key: q.node, after: j + 1 };
+      if (src.charCodeAt(j) === 58 && (j + 1 >= end || isSpace(src.charCodeAt(j + 1)))) {
+        this.keyAfter = j + 1;
+        return q.node;
+      }
       return undefined;
     }
     // Find `:` followed by space or end of line, before any comment; note flow
@@ -514,6 +520,7 @@ class FastParser {
     const s = newScalar(isNull(raw) ? null : raw);
     s.type = 'PLAIN';
     at(s, p, k);
-    return { key: s, after: j + 1 };
+    this.keyAfter = j + 1;
+    return s;
   }
 }
