@@ -217,10 +217,11 @@ export interface IoWorkerData {
 
 /**
  * `parallel: true`: the I/O thread walks and reads, in walk order; this thread
- * extracts each batch as it arrives. (Giving that thread the Dockerfiles too
- * was measured slower: its bundle grows and its start is later.) Undefined when that thread cannot do the
- * job (failed to start, died): the caller then scans in this thread, so a
- * result is never partial.
+ * extracts each batch as it arrives. Giving that thread some of the extraction
+ * as well (the Dockerfiles, or the end of the walk) was measured slower on 2
+ * cores: the two threads then slow each other down. Undefined when that
+ * thread cannot do the job (failed to start, died): the caller then scans in
+ * this thread, so a result is never partial.
  */
 async function scanWithIoThread(roots: readonly string[], options: ScanOptions, script: string): Promise<ScanResult | undefined> {
   const data: IoWorkerData = {
