@@ -326,7 +326,8 @@ function writeTable(io: CliIO, rows: Row[], all: boolean, pulls?: Map<Finding, F
       ...(all ? [f.thirdParty ? 'third-party' : 'first-party'] : []),
     ];
   });
-  const widths = header.map((h, i) => Math.min(Math.max(h.length, ...body.map((b) => b[i].length)), i === 1 ? 60 : 50));
+  // Capped so that one long digest or path does not widen every row; a longer cell shifts only its own row.
+  const widths = header.map((h, i) => Math.min(Math.max(h.length, ...body.map((b) => b[i].length)), i === 0 ? 80 : i === 1 ? 60 : 50));
   const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd() + '\n';
   io.stdout.write(line(header));
   for (const b of body) io.stdout.write(line(b));
