@@ -11,6 +11,7 @@ import Module from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vm from 'node:vm';
+import { makeDirectorySync } from '../makeDirectory';
 import { preferBaselineWasm } from '../registry/memory';
 import { prestartScanIo } from '../workspace/ioPrestart';
 import { CliIO, CommandRunner, UsageError } from './io';
@@ -50,38 +51,6 @@ function compileCacheDir(): string | undefined {
     return dir;
   } catch {
     return undefined;
-  }
-}
-
-/**
- * `mkdir -p` one level at a time, at most one retry per level. Not
- * `fs.mkdirSync(dir, { recursive: true })`: on Node 20 that spins forever when
- * a parent exists but refuses children with ENOENT (XDG_CACHE_HOME=/proc/x),
- * blocking the CLI before it can even handle SIGTERM.
- */
-export function makeDirectorySync(dir: string, mode?: number): void {
-  const abs = path.resolve(dir);
-  const isDir = () => {
-    try {
-      return fs.statSync(abs).isDirectory();
-    } catch {
-      return false;
-    }
-  };
-  try {
-    fs.mkdirSync(abs, { mode });
-    return;
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST' && isDir()) return;
-    const parent = path.dirname(abs);
-    if (code !== 'ENOENT' || parent === abs) throw err;
-    makeDirectorySync(parent, mode);
-  }
-  try {
-    fs.mkdirSync(abs, { mode });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || !isDir()) throw err;
   }
 }
 

@@ -9,6 +9,7 @@ import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { analyze } from '../analyze';
 import { detectFileKind, DocumentExtractor } from '../extract';
 import type { ExtractError, ExtractResult, FileKind, Finding } from '../model';
+import { BINARY_PROBE_BYTES } from '../workspace/walk';
 import type { EffectiveSettings } from './settings';
 
 /** A file system path for a URI (file: URIs), or a name good enough to detect the file kind. */
@@ -42,13 +43,11 @@ export interface Analysis {
   binary?: boolean;
 }
 
-/** How far into a file the CLI scan looks for a NUL byte (workspace/walk.ts readTextFile). */
-export const BINARY_PROBE_BYTES = 8000;
-
 /**
- * The CLI's binary test on editor text: a NUL within the first 8000 bytes of
- * the UTF-8 encoding (U+0000 is the only character encoded with a 0 byte), so
- * a file the scan skips as binary is skipped here too.
+ * The CLI's binary test (workspace/walk.ts readTextFile) on editor text: a
+ * NUL within the first BINARY_PROBE_BYTES bytes of the UTF-8 encoding (U+0000
+ * is the only character encoded with a 0 byte), so a file the scan skips as
+ * binary is skipped here too.
  */
 export function looksBinary(text: string): boolean {
   const i = text.indexOf('\0');

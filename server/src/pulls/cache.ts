@@ -7,6 +7,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { makeDirectory } from '../makeDirectory';
 import { PullCounts } from './counts';
 
 export interface CacheFile {
@@ -61,38 +62,6 @@ function reason(err: unknown): string {
       return 'the path is too long';
     default:
       return code ?? (err as Error)?.message ?? String(err);
-  }
-}
-
-/**
- * Creates `dir` and its missing parents, one level at a time and at most once
- * per level. Unlike `fs.mkdir(dir, { recursive: true })` this cannot loop: on
- * Node 20 that call spins forever when a parent exists but refuses children
- * with ENOENT (e.g. /proc/x).
- */
-export async function makeDirectory(dir: string): Promise<void> {
-  const abs = path.resolve(dir);
-  try {
-    await fs.promises.mkdir(abs);
-    return;
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') {
-      const st = await fs.promises.stat(abs);
-      if (st.isDirectory()) return;
-      throw err;
-    }
-    if (code !== 'ENOENT') throw err;
-    const parent = path.dirname(abs);
-    if (parent === abs) throw err;
-    await makeDirectory(parent);
-  }
-  // parent now exists: one more try, no further retries
-  try {
-    await fs.promises.mkdir(abs);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST' && (await fs.promises.stat(abs)).isDirectory()) return;
-    throw err;
   }
 }
 

@@ -230,6 +230,9 @@ export async function walk(roots: readonly string[], options: WalkOptions = {}):
 
 export type ReadResult = { text: string } | { binary: true } | { error: string };
 
+/** A file with a NUL byte in its first this many bytes is binary (the language server applies the same test). */
+export const BINARY_PROBE_BYTES = 8000;
+
 /** Reused read buffer (files are decoded to strings before the next read). */
 let readBuffer: Buffer | undefined;
 const READ_CHUNK = 256 * 1024;
@@ -263,7 +266,7 @@ export function readTextFile(file: string, maxSize = DEFAULT_MAX_FILE_SIZE): Rea
       }
     }
     const data = buf.subarray(0, n);
-    if (data.subarray(0, 8000).includes(0)) return { binary: true };
+    if (data.subarray(0, BINARY_PROBE_BYTES).includes(0)) return { binary: true };
     return { text: data.toString('utf8') };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException)?.code;

@@ -2,8 +2,8 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { makeDirectorySync } from '../../../server/src/cli/main';
-import { cachePath, makeDirectory, readCache, writeCache } from '../../../server/src/pulls/cache';
+import { makeDirectory, makeDirectorySync } from '../../../server/src/makeDirectory';
+import { cachePath, readCache, writeCache } from '../../../server/src/pulls/cache';
 import { PullCounts, windowFor } from '../../../server/src/pulls/counts';
 
 const COUNTS: PullCounts = {

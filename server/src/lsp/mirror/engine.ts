@@ -14,7 +14,7 @@ import { parseTargetBase, PathMapping, TargetBase, targetReference } from '../..
 import { dispatcherFromEnv } from '../../migrate/endpoints';
 import { parseNormalized } from '../../references/reference';
 import { copyImages, CopyOutcome, getDigest, MirrorSession, ProgressEvent } from '../../registry/copy';
-import { makeDirectory } from '../../pulls/cache';
+import { makeDirectory } from '../../makeDirectory';
 import { redact } from '../../registry/errors';
 import type { ServerContext } from '../context';
 import type { EffectiveSettings } from '../settings';
