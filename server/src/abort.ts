@@ -25,3 +25,17 @@ export function sleep(ms: number, signal?: AbortSignal, reason: () => Error = ab
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
+
+/**
+ * A controller whose signal also aborts when `outer` does (with its reason):
+ * for work that can be cancelled on its own as well as by the caller.
+ * `dispose()` removes the listener it put on `outer`.
+ */
+export function followSignal(outer: AbortSignal | undefined): { controller: AbortController; dispose: () => void } {
+  const controller = new AbortController();
+  if (!outer) return { controller, dispose: () => undefined };
+  const onAbort = () => controller.abort(outer.reason);
+  if (outer.aborted) onAbort();
+  else outer.addEventListener('abort', onAbort, { once: true });
+  return { controller, dispose: () => outer.removeEventListener('abort', onAbort) };
+}

@@ -12,7 +12,7 @@ import { parseNormalized } from '../references/reference';
 import { copyImages, CopyOutcome, ProgressEvent } from '../registry/copy';
 import { DockerConfigStore } from '../registry/credentials';
 import { describeRateLimit } from '../registry/ratelimit';
-import { parseTargetBase, ParseResult, TargetBase } from '../references/target';
+import { parseTargetBase, ParseResult, TargetBase, urlScheme, userinfoEnd, withoutCredentials } from '../references/target';
 import { redact } from '../redact';
 import { mapToTarget } from '../registry/target';
 import { CliIO, UsageError } from './io';
@@ -120,25 +120,6 @@ interface Pair {
   dst: string;
 }
 
-/** `user:password@` (or `token@`) before a registry host: an `@` before the first `/`, or one with a `/` after it. */
-function hasUserinfo(text: string): boolean {
-  const s = text.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '');
-  const at = s.indexOf('@');
-  if (at < 0) return false;
-  const slash = s.indexOf('/');
-  return slash < 0 || at < slash || s.slice(at + 1).includes('/');
-}
-
-/** The text as it may be shown: userinfo and tokens removed. */
-function shownImage(text: string): string {
-  if (!hasUserinfo(text)) return redact(text);
-  const scheme = text.match(/^[a-z][a-z0-9+.-]*:\/\//i)?.[0] ?? '';
-  const rest = text.slice(scheme.length);
-  const slash = rest.indexOf('/', rest.indexOf('@'));
-  const head = slash < 0 ? rest : rest.slice(0, slash);
-  return redact(`${scheme}[REDACTED]@${head.slice(head.lastIndexOf('@') + 1)}${slash < 0 ? '' : rest.slice(slash)}`);
-}
-
 /**
  * Why `text` is not an image reference, in words: the common mistakes (a URL,
  * credentials in the name) first, else the grammar's own reason.
@@ -147,8 +128,8 @@ function shownImage(text: string): string {
 export function invalidImageReason(text: string): string | undefined {
   const r = parseNormalized(text);
   if (r.ok) return undefined;
-  if (hasUserinfo(text)) return 'it contains credentials (USER:PASSWORD@): registry credentials come from docker login / the Docker config, never from the image name';
-  const scheme = text.match(/^[a-z][a-z0-9+.-]*:\/\//i)?.[0];
+  if (userinfoEnd(text) >= 0) return 'it contains credentials (USER:PASSWORD@): registry credentials come from docker login / the Docker config, never from the image name';
+  const scheme = urlScheme(text);
   if (scheme) return `it is a URL (${scheme}): give REGISTRY/REPOSITORY[:TAG] without a scheme, e.g. docker.io/library/nginx:1.27`;
   // the grammar's message repeats the text ("invalid reference "X": ..."): keep its reason only
   return redact(r.error.replace(/^invalid reference "(?:[^"\\]|\\.)*": /, '').replace(/^invalid reference: /, ''));
@@ -157,7 +138,7 @@ export function invalidImageReason(text: string): string | undefined {
 /** `invalid WHAT "TEXT": WHY` for an invalid reference, without credentials; undefined when valid. */
 function invalidImage(what: string, text: string): string | undefined {
   const why = invalidImageReason(text);
-  return why === undefined ? undefined : `invalid ${what} "${shownImage(text)}": ${why}`;
+  return why === undefined ? undefined : `invalid ${what} "${withoutCredentials(text)}": ${why}`;
 }
 
 /** Reads `--from-file`: one image a line, `#` comments, optional explicit target as a second column. */
@@ -169,7 +150,7 @@ export function readImageList(text: string, file: string, base: ParseResult<Targ
     if (!line) return;
     const [src, explicit, ...extra] = line.split(/\s+/);
     if (extra.length) {
-      errors.push(`${file}:${i + 1}: expected "IMAGE [TARGET]", got ${extra.length + 2} words: "${line.split(/\s+/).map(shownImage).join(' ')}"`);
+      errors.push(`${file}:${i + 1}: expected "IMAGE [TARGET]", got ${extra.length + 2} words: "${line.split(/\s+/).map(withoutCredentials).join(' ')}"`);
       return;
     }
     const r = parseNormalized(src);

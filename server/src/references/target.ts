@@ -91,17 +91,16 @@ export function parseTargetBase(text: string | undefined, options: TargetBaseOpt
   if (typeof text !== 'string' || !text.trim()) return { ok: false, error: `empty target: ${expected}` };
   const input = text.trim();
   const what = other ? 'invalid target base' : 'invalid Artifact Registry target';
-  const scheme = input.match(/^[a-z][a-z0-9+.-]*:\/\//i)?.[0] ?? '';
-  const userinfoEnd = findUserinfoEnd(input.slice(scheme.length));
+  const scheme = urlScheme(input);
   /** The input as shown in messages: never the user name or password. */
-  const shown = redact(userinfoEnd >= 0 ? `${scheme}[REDACTED]${input.slice(scheme.length + userinfoEnd)}` : input);
+  const shown = withoutCredentials(input);
   /** `invalid ... "INPUT": reason`, with the expected form unless the reason already shows it. */
   const fail = (reason: string): ParseResult<TargetBase> => ({
     ok: false,
     error: `${what} "${shown}": ${reason}${reason.includes(TARGET_FORMAT) ? '' : ` (${expected})`}`,
   });
 
-  if (userinfoEnd >= 0) {
+  if (userinfoEnd(input) >= 0) {
     return fail(
       'it contains credentials (USER:PASSWORD@ before the host): a target base is a registry path without scheme or credentials; ' +
         'registry credentials come from docker login / gcloud auth configure-docker (the Docker config), never from the target',
@@ -193,6 +192,30 @@ export function parseTargetBase(text: string | undefined, options: TargetBaseOpt
     ok: true,
     value: { host: hostname, location, project, repository, prefix, base, resourceName: `projects/${project}/locations/${location}/repositories/${repository}` },
   };
+}
+
+const SCHEME_RE = /^[a-z][a-z0-9+.-]*:\/\//i;
+
+/** The URL scheme `text` starts with (`https://`), or ''. */
+export function urlScheme(text: string): string {
+  return SCHEME_RE.exec(text)?.[0] ?? '';
+}
+
+/**
+ * Where URL-style userinfo (`user:password@`, `token@`) before a registry host
+ * ends in `text` (an image reference or target, with or without a scheme): the
+ * index of its `@`, or -1 when there is none (see findUserinfoEnd).
+ */
+export function userinfoEnd(text: string): number {
+  const scheme = urlScheme(text);
+  const end = findUserinfoEnd(text.slice(scheme.length));
+  return end < 0 ? -1 : scheme.length + end;
+}
+
+/** `text` (an image reference or target) as it may be shown: userinfo replaced by [REDACTED], tokens redacted. */
+export function withoutCredentials(text: string): string {
+  const end = userinfoEnd(text);
+  return redact(end >= 0 ? `${urlScheme(text)}[REDACTED]${text.slice(end)}` : text);
 }
 
 /** An OCI digest at the end of a reference: `@ALGORITHM:ENCODED`. */

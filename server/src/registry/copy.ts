@@ -15,6 +15,7 @@
 import { setMaxListeners } from 'node:events';
 import { pipeline, Readable } from 'node:stream';
 import { Dispatcher } from 'undici';
+import { followSignal } from '../abort';
 import { formatReference, NormalizedReference, parseNormalized } from '../references/reference';
 import { pullScope, pushScope } from './auth';
 import { header, RegistryClient, Response, RetryEvent, RetryPolicy } from './client';
@@ -557,12 +558,9 @@ async function resolveImage(ctx: Ctx): Promise<Resolved> {
   const earlyRef = checksTarget ? dst.tag ?? dst.digest ?? src.digest : undefined;
   let early: ReturnType<typeof targetHead> | undefined;
   let earlyUsed = false;
-  const earlyStop = new AbortController();
-  const followOuter = () => earlyStop.abort();
+  const earlyStop = followSignal(ctx.signal);
   if (earlyRef !== undefined) {
-    ctx.signal?.addEventListener('abort', followOuter, { once: true });
-    if (ctx.signal?.aborted) earlyStop.abort();
-    early = targetHead(earlyRef, earlyStop.signal);
+    early = targetHead(earlyRef, earlyStop.controller.signal);
     early.catch(() => undefined);
   }
   try {
@@ -584,8 +582,8 @@ async function resolveImage(ctx: Ctx): Promise<Resolved> {
     ctx.emit({ type: 'resolved', source: ctx.source, digest: sourceDigest ?? '', mediaType: head.mediaType ?? '', upToDate });
     return { ctx, sourceDigest, upToDate, started };
   } finally {
-    ctx.signal?.removeEventListener('abort', followOuter);
-    if (!earlyUsed) earlyStop.abort();
+    earlyStop.dispose();
+    if (!earlyUsed) earlyStop.controller.abort();
   }
 }
 
@@ -799,15 +797,12 @@ export async function copyImages(pairs: ReadonlyArray<{ src: string; dst: string
   // request, the limiter one per waiting transfer), more than Node's default
   // of 10 before it prints a MaxListenersExceededWarning. The batch listens
   // on a signal of its own that follows the caller's.
-  const inner = new AbortController();
-  setMaxListeners(0, inner.signal);
-  const onAbort = () => inner.abort(outer.reason);
-  if (outer.aborted) onAbort();
-  else outer.addEventListener('abort', onAbort, { once: true });
+  const inner = followSignal(outer);
+  setMaxListeners(0, inner.controller.signal);
   try {
-    return await runBatch(pairs, { ...opts, signal: inner.signal });
+    return await runBatch(pairs, { ...opts, signal: inner.controller.signal });
   } finally {
-    outer.removeEventListener('abort', onAbort);
+    inner.dispose();
   }
 }
 

@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
-import { isArtifactRegistryBase, parseTargetBase } from '../../../server/src/references/target';
+import { invalidImageReason } from '../../../server/src/cli/mirror';
+import { isArtifactRegistryBase, parseTargetBase, userinfoEnd, withoutCredentials } from '../../../server/src/references/target';
 
 const other = { allowOtherRegistries: true };
 function err(s: string, options = {}): string {
@@ -83,5 +84,17 @@ describe('references/target: one target-base parser', () => {
     assert.match(err('us-docker.pkg.dev/my-proj/r@sha256:' + 'a'.repeat(64)), /has a digest/);
     assert.ok(parseTargetBase('https://us-docker.pkg.dev/my-proj/r').ok);
     assert.match(err('oci://us-docker.pkg.dev/my-proj/r', other), /scheme "oci:\/\/" is not supported/);
+  });
+});
+
+describe('credentials in image references and targets (shared by the target parser and `mirror`)', () => {
+  it('finds userinfo with or without a scheme, never a digest', () => {
+    assert.strictEqual(withoutCredentials('ci:pw-S3cret@127.0.0.1:1/app:1'), '[REDACTED]@127.0.0.1:1/app:1');
+    assert.strictEqual(withoutCredentials('https://u:p/w@x@host.io/a/b'), 'https://[REDACTED]@host.io/a/b');
+    assert.strictEqual(userinfoEnd('nginx@sha256:' + 'a'.repeat(64)), -1);
+    assert.strictEqual(userinfoEnd('docker.io/library/nginx:1@sha256:abc'), -1);
+    // an invalid digest is a grammar problem, not credentials
+    assert.doesNotMatch(invalidImageReason('nginx@sha256:short') ?? '', /credentials/);
+    assert.match(invalidImageReason('ci:pw@127.0.0.1:1/app:1') ?? '', /credentials/);
   });
 });
